@@ -1,0 +1,123 @@
+"""The Model interface the Trainer drives without knowing the model family.
+
+A model is an ``nn.Module`` built from its config (a :class:`~gensynth.config.ModelConfig`
+whose fields are its constructor arguments). It names its optimizers and the
+phases of one training iteration; the Trainer zeroes gradients, runs each
+phase's loss under the run's precision, calls ``backward`` and steps the
+phase's optimizer. A GAN has two phases (discriminator, generator), a
+CycleGAN may have more; the Trainer does not care.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, Mapping
+
+import torch
+from torch import nn
+
+from gensynth.config import ModelConfig
+from gensynth.data.request import DataRequest
+
+Batch = Mapping[str, torch.Tensor]
+#: ``loss(batch, scratch) -> (loss, logs)``; ``scratch`` is a dict shared by the phases
+#: of one iteration (for example to reuse generated images); ``logs`` are detached scalars.
+LossFn = Callable[[Batch, dict], "tuple[torch.Tensor, dict[str, torch.Tensor]]"]
+
+
+@dataclasses.dataclass
+class Phase:
+    """One optimisation step of a training iteration.
+
+    ``every``/``offset`` run the phase only on iterations where
+    ``(step - offset) % every == 0`` (lazy regularisation, several critic steps).
+    """
+
+    name: str
+    optimizer: str
+    loss: LossFn
+    every: int = 1
+    offset: int = 0
+
+    def active(self, step: int) -> bool:
+        return (step - self.offset) % self.every == 0
+
+
+class Model(nn.Module):
+    """Base class of every gensynth model.
+
+    Subclasses implement :meth:`configure_optimizers`, :meth:`training_phases`
+    and :meth:`sample`; the rest has sensible defaults.
+    """
+
+    config: ModelConfig
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+
+    # -- data -----------------------------------------------------------------
+
+    def data_request(self) -> DataRequest:
+        """What the data must look like: kind, resolution, channels, labels."""
+        c = self.config
+        return DataRequest(
+            kind="image",
+            image_size=getattr(c, "image_size", None),
+            channels=getattr(c, "channels", None),
+            labels=bool(getattr(c, "num_classes", 0)),
+        )
+
+    def bind_data(self, info: Mapping[str, Any]) -> None:
+        """Called once before training with facts about the data (e.g. ``num_classes``)."""
+
+    # -- training -------------------------------------------------------------
+
+    def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        raise NotImplementedError
+
+    def configure_schedulers(
+        self, optimizers: Mapping[str, torch.optim.Optimizer], total_steps: int
+    ) -> dict[str, torch.optim.lr_scheduler.LRScheduler]:
+        """Learning-rate schedulers by optimizer name, stepped once per iteration."""
+        return {}
+
+    def training_phases(self) -> list[Phase]:
+        raise NotImplementedError
+
+    def end_iteration(self, step: int) -> None:
+        """Called after every iteration (``step`` is 1-based): EMA updates, pools, ..."""
+
+    def training_state(self) -> dict[str, Any]:
+        """Extra state needed for exact resume (tensors and JSON values), beyond ``state_dict``."""
+        return {}
+
+    def load_training_state(self, state: Mapping[str, Any]) -> None:
+        """Restore what :meth:`training_state` returned."""
+
+    # -- generation -----------------------------------------------------------
+
+    @torch.no_grad()
+    def sample(self, n: int, seed: int | None = None, **kwargs: Any) -> torch.Tensor:
+        """``n`` samples: images in [-1, 1] shaped (n, C, H, W), or points (n, D).
+
+        The same ``seed`` gives the same samples; the global RNG is left untouched.
+        """
+        raise NotImplementedError
+
+    def preview(self, n: int, seed: int) -> torch.Tensor:
+        """Images for the sample grid written during training (default: ``sample``)."""
+        return self.sample(n, seed=seed)
+
+    # -- helpers --------------------------------------------------------------
+
+    def generator(self, seed: int | None) -> torch.Generator | None:
+        """A ``torch.Generator`` on this model's device seeded with ``seed``, or None."""
+        if seed is None:
+            return None
+        device = next(self.parameters()).device
+        return torch.Generator(device=device).manual_seed(int(seed))
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device

@@ -1,0 +1,1 @@
+"""Built-in plugins. Each registers through the ``gensynth`` entry-point group like any third-party plugin."""
