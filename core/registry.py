@@ -13,7 +13,7 @@ from typing import Any, Iterable
 
 from gensynth.errors import GensynthError
 from gensynth.hookspecs import REGISTRATION_HOOKS
-from gensynth.plugins import PluginManager, PluginRecord
+from gensynth.plugin_loader import PluginManager, PluginRecord
 from gensynth.specs import DatasetSpec, EvaluatorSpec, LossSpec, ModelSpec, Spec
 
 KINDS: dict[str, type[Spec]] = {
@@ -91,7 +91,7 @@ class Registry:
         if len(matches) > 1:
             ids = ", ".join(sorted(s.id for s in matches))
             raise GensynthError(f"{singular} name {name!r} is ambiguous: use one of {ids}")
-        known = sorted({s.name for s in items.values()} | set(items))
+        known = sorted(set(items) if ":" in name else {s.name for s in items.values()})
         close = difflib.get_close_matches(name, known, n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         listing = "gensynth list-models" if kind == "models" else "gensynth plugins"

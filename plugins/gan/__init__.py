@@ -1,0 +1,28 @@
+"""Built-in GAN models. Torch-free: registration only declares metadata and lazy targets."""
+
+from gensynth import ModelSpec, hookimpl
+from gensynth.plugins.gan.config import DCGANConfig, MLPGANConfig
+
+
+@hookimpl
+def register_models(register):
+    register(ModelSpec(
+        name="dcgan",
+        family="gan",
+        summary="Deep convolutional GAN (Radford et al. 2015) for 28, 32 or 64 px images",
+        target="gensynth.plugins.gan.dcgan:DCGAN",
+        config=DCGANConfig,
+        data="image",
+        resolutions=(28, 32, 64),
+        channels=(1, 3),
+        capabilities=(),
+    ))
+    register(ModelSpec(
+        name="mlp-gan",
+        family="gan",
+        summary="GAN with MLP generator and discriminator for 2D toy data (ring8, grid25)",
+        target="gensynth.plugins.gan.mlp_gan:MLPGAN",
+        config=MLPGANConfig,
+        data="points",
+        capabilities=(),
+    ))

@@ -1,0 +1,92 @@
+"""``list-models``, ``info`` and ``plugins``: metadata only, never torch or model code."""
+
+from __future__ import annotations
+
+import click
+
+from gensynth.cli.output import console, plugin_problems_note, print_json
+from gensynth.registry import get_registry
+
+
+@click.command("list-models")
+@click.argument("pattern", required=False)
+@click.option("--family", help="Only models of this family (gan, vae, ...).")
+@click.option("--plugin", help="Only models registered by this plugin.")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable records.")
+def list_models(pattern: str | None, family: str | None, plugin: str | None, as_json: bool) -> None:
+    """List installed models, optionally matching a wildcard PATTERN such as '*gan*'."""
+    registry = get_registry()
+    models = registry.list_models(pattern, family=family, plugin=plugin)
+    if as_json:
+        print_json([m.to_json() for m in models])
+        return
+    from rich.table import Table
+
+    table = Table(title=None, header_style="bold")
+    for column in ("id", "family", "summary", "plugin", "version"):
+        table.add_column(column, overflow="fold")
+    for m in models:
+        table.add_row(m.id, m.family, m.summary, m.plugin, m.version)
+    out = console()
+    if models:
+        out.print(table)
+    else:
+        out.print("No models match." if (pattern or family or plugin) else "No models are installed.")
+    note = plugin_problems_note(registry)
+    if note:
+        console(stderr=True).print(f"[yellow]warning:[/] {note}", highlight=False)
+
+
+@click.command()
+@click.argument("model")
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable record.")
+def info(model: str, as_json: bool) -> None:
+    """Everything about one MODEL, including every config field."""
+    spec = get_registry().resolve("models", model)
+    record = spec.to_json()
+    if as_json:
+        print_json(record)
+        return
+    from rich.table import Table
+
+    out = console()
+    out.print(f"[bold]{spec.id}[/]  ({spec.family})  {spec.summary}", highlight=False)
+    facts = [
+        ("plugin", f"{spec.plugin} {spec.version}"),
+        ("target", spec.target),
+        ("data", spec.data),
+        ("resolutions", ", ".join(map(str, spec.resolutions)) or "-"),
+        ("channels", ", ".join(map(str, spec.channels)) or "-"),
+        ("capabilities", ", ".join(spec.capabilities) or "-"),
+    ]
+    for key, value in facts:
+        out.print(f"  {key:<13} {value}", highlight=False)
+    table = Table(title="config (set with --set NAME=VALUE)", header_style="bold", title_justify="left")
+    for column in ("field", "type", "default", "choices", "help"):
+        table.add_column(column, overflow="fold")
+    for f in record["config"]:
+        table.add_row(f["name"], f["type"], repr(f["default"]), ", ".join(map(str, f["choices"] or [])), f["help"])
+    out.print(table)
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable records.")
+def plugins(as_json: bool) -> None:
+    """Installed plugins: version, what each registers, and status."""
+    records = get_registry().manager.records
+    if as_json:
+        print_json([r.to_json() for r in records])
+        return
+    from rich.table import Table
+
+    table = Table(header_style="bold")
+    for column in ("plugin", "distribution", "version", "registers", "status"):
+        table.add_column(column, overflow="fold")
+    for r in records:
+        registers = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in r.registered.items()) or "-"
+        status = r.status_text
+        style = {"ok": "green", "skipped": "dim"}.get(r.status, "red")
+        if r.warnings and r.status == "ok":
+            status += " (" + "; ".join(r.warnings) + ")"
+        table.add_row(r.name, r.distribution + (" (built-in)" if r.builtin else ""), r.version, registers, f"[{style}]{status}[/]")
+    console().print(table)

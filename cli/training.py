@@ -1,0 +1,49 @@
+"""``gensynth train``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.argument("model")
+@click.option("--data", "data_spec", required=True, metavar="SPEC",
+              help="digits, mnist:PATH, folder:PATH, torchvision:NAME:ROOT, ring8, grid25, or a plugin's.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Model config fields from a JSON or TOML file.")
+@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE", help="Set one model config field (repeatable).")
+@click.option("--steps", type=int, help="Number of training iterations.")
+@click.option("--epochs", type=int, help="Number of passes over the data (instead of --steps).")
+@click.option("--batch-size", type=int, default=64, show_default=True)
+@click.option("--out", "out", type=click.Path(file_okay=False), help="Run directory [default: runs/<model>].")
+@click.option("--resume", is_flag=True, help="Continue the run in --out from its latest checkpoint.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N or mps.")
+@click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]), default="fp32", show_default=True)
+@click.option("--sample-every", type=int, default=500, show_default=True, help="Write a sample grid every N steps.")
+@click.option("--checkpoint-every", type=int, default=500, show_default=True)
+@click.option("--keep-checkpoints", type=int, default=3, show_default=True, help="Keep the newest K checkpoints.")
+@click.option("--log-every", type=int, default=50, show_default=True, help="Log losses every N steps.")
+@click.option("--download", is_flag=True, help="Allow torchvision datasets to download (never by default).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def train(model, data_spec, config_file, assignments, steps, epochs, batch_size, out, resume, seed, device,
+          precision, sample_every, checkpoint_every, keep_checkpoints, log_every, download, quiet) -> None:
+    """Train MODEL on --data SPEC; writes a self-describing run directory."""
+    from gensynth import api
+    from gensynth.config import parse_assignments
+    from gensynth.errors import GensynthError
+
+    if steps is None and epochs is None:
+        raise GensynthError("give --steps N or --epochs N")
+    values = api.read_config_file(config_file) if config_file else {}
+    values.update(parse_assignments(assignments))
+    out = out or str(Path("runs") / model.replace(":", "-"))
+    ctx = api.train(
+        model, data_spec, out, steps=steps, epochs=epochs, config=values, resume=resume, download=download,
+        progress=not quiet, batch_size=batch_size, seed=seed, device=device, precision=precision,
+        sample_every=sample_every, checkpoint_every=checkpoint_every, keep_checkpoints=keep_checkpoints,
+        log_every=log_every,
+    )
+    click.echo(f"Trained {ctx.model_id} to step {ctx.step} in {out} (samples in {out}/samples, "
+               f"TensorBoard: tensorboard --logdir {out})", err=True)

@@ -1,0 +1,102 @@
+"""Deterministic, restartable batch order.
+
+Epoch ``e`` visits the samples in the order ``randperm(n)`` drawn from a private
+generator seeded with ``seed * 1_000_003 + e``; each epoch is cut into
+``n // batch_size`` batches (the incomplete last one is dropped). Step ``s``
+(0-based) is therefore batch ``s % steps_per_epoch`` of epoch ``s // steps_per_epoch``,
+which depends on nothing but ``(seed, s)``: a stream started at ``start_step=k``
+yields exactly what a fresh stream yields from its ``k``-th batch on, which is
+what bit-exact resume needs. The global RNG is never touched.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import torch
+from torch.utils.data import DataLoader
+
+from gensynth.data.dataset import StreamingImages, TensorData, worker_count, worker_errors
+from gensynth.errors import GensynthError
+
+
+def epoch_order(n: int, seed: int, epoch: int) -> torch.Tensor:
+    """The permutation of ``range(n)`` that epoch ``epoch`` visits (CPU LongTensor)."""
+    generator = torch.Generator().manual_seed((seed * 1_000_003 + epoch) % 2**64)
+    return torch.randperm(n, generator=generator)
+
+
+class BatchStream:
+    """An endless iterator of batch dicts ``{"x": ..., "y": ...}`` in the deterministic order above.
+
+    In-memory data is moved to ``device`` once and batches are gathered there by
+    indexing. Streaming data goes through a DataLoader with ``num_workers`` worker
+    processes (default: a few) whose batch sampler follows the same order, and each
+    batch is moved to ``device``.
+    """
+
+    def __init__(self, data: TensorData | StreamingImages, batch_size: int, seed: int, start_step: int = 0,
+                 device: torch.device | str | None = None, num_workers: int | None = None) -> None:
+        if batch_size < 1:
+            raise GensynthError(f"batch size must be at least 1, got {batch_size}")
+        if batch_size > len(data):
+            raise GensynthError(
+                f"batch size {batch_size} is larger than the data ({len(data)} samples from {data.source or 'the dataset'}); "
+                f"use --batch-size {len(data)} or less"
+            )
+        if start_step < 0:
+            raise ValueError(f"start_step must be >= 0, got {start_step}")
+        self.batch_size = batch_size
+        self.seed = seed
+        self.device = None if device is None else torch.device(device)
+        self._n = len(data)
+        self._step = start_step
+        self._epoch = -1
+        self._order = torch.empty(0, dtype=torch.int64)
+        if isinstance(data, TensorData):
+            self._memory = data if self.device is None else data.to(self.device)
+            self._batches: Iterator[dict[str, torch.Tensor]] = self._memory_batches()
+        elif isinstance(data, StreamingImages):
+            workers = worker_count(len(data)) if num_workers is None else num_workers
+            loader = DataLoader(data, batch_sampler=self._index_lists(), num_workers=workers,
+                                pin_memory=self.device is not None and self.device.type == "cuda")
+            self._batches = self._loaded_batches(loader)
+        else:
+            raise TypeError(f"expected TensorData or StreamingImages, got {type(data).__name__}")
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return self._n // self.batch_size
+
+    def indices(self, step: int) -> torch.Tensor:
+        """The sample indices of batch ``step`` (CPU LongTensor)."""
+        epoch, position = divmod(step, self.steps_per_epoch)
+        if epoch != self._epoch:
+            self._epoch, self._order = epoch, epoch_order(self._n, self.seed, epoch)
+        start = position * self.batch_size
+        return self._order[start:start + self.batch_size]
+
+    def __iter__(self) -> BatchStream:
+        return self
+
+    def __next__(self) -> dict[str, torch.Tensor]:
+        return next(self._batches)
+
+    def _memory_batches(self) -> Iterator[dict[str, torch.Tensor]]:
+        while True:
+            indices = self.indices(self._step)
+            self._step += 1
+            yield self._memory.batch(indices.to(self._memory.x.device))
+
+    def _index_lists(self) -> Iterator[list[int]]:
+        while True:
+            indices = self.indices(self._step)
+            self._step += 1
+            yield indices.tolist()
+
+    def _loaded_batches(self, loader: DataLoader) -> Iterator[dict[str, torch.Tensor]]:
+        with worker_errors():
+            for batch in loader:
+                if self.device is not None:
+                    batch = {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
+                yield batch

@@ -1,0 +1,57 @@
+"""Writing images: sample grids and individual PNGs (atomic), and point clouds as pictures."""
+
+from __future__ import annotations
+
+import io
+import math
+from pathlib import Path
+
+import torch
+from PIL import Image
+from torchvision.utils import make_grid
+
+from gensynth.atomic import write_bytes_atomic
+
+
+def to_uint8(images: torch.Tensor) -> torch.Tensor:
+    """[-1, 1] floats (N, C, H, W) to uint8 (N, C, H, W)."""
+    return ((images.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+
+
+def grid(images: torch.Tensor, nrow: int | None = None, padding: int = 2) -> torch.Tensor:
+    """One (C, H, W) float image in [0, 1] tiling ``images`` ([-1, 1])."""
+    nrow = nrow or max(1, int(math.ceil(math.sqrt(images.shape[0]))))
+    return make_grid(images.detach().float().cpu().clamp(-1, 1) * 0.5 + 0.5, nrow=nrow, padding=padding, pad_value=1.0)
+
+
+def _png_bytes(image01: torch.Tensor) -> bytes:
+    array = (image01.clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
+    mode = "L" if array.shape[2] == 1 else "RGB"
+    buffer = io.BytesIO()
+    Image.fromarray(array[:, :, 0] if mode == "L" else array, mode=mode).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def save_grid(images: torch.Tensor, path: str | Path, nrow: int | None = None) -> Path:
+    path = Path(path)
+    write_bytes_atomic(path, _png_bytes(grid(images, nrow)))
+    return path
+
+
+def save_each(images: torch.Tensor, out_dir: str | Path, prefix: str = "sample") -> list[Path]:
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i, image in enumerate(images.detach().float().cpu().clamp(-1, 1) * 0.5 + 0.5):
+        path = out_dir / f"{prefix}-{i:05d}.png"
+        write_bytes_atomic(path, _png_bytes(image))
+        paths.append(path)
+    return paths
+
+
+def render_points(points: torch.Tensor, extent: float, size: int = 256) -> torch.Tensor:
+    """A (1, 1, size, size) picture in [-1, 1] of 2D points (dark dots on white)."""
+    pts = points.detach().float().cpu()[:, :2]
+    hist = torch.histogramdd(pts, bins=[size, size], range=[-extent, extent, -extent, extent]).hist
+    image = 1.0 - 2.0 * (hist.t().flip(0) > 0).float()
+    return image[None, None]

@@ -1,0 +1,28 @@
+"""A well-behaved third-party plugin that registers two models (torch-free)."""
+
+import dataclasses
+
+from gensynth import DatasetSpec, ModelConfig, ModelSpec, field, hookimpl
+
+GENSYNTH_API = ">=1,<2"
+
+
+@dataclasses.dataclass
+class TinyConfig(ModelConfig):
+    hidden: int = field(32, help="hidden width")
+    latent_dim: int = field(2, help="noise size")
+    lr: float = field(1e-3, help="Adam learning rate")
+
+
+@hookimpl
+def register_models(register):
+    for name, summary in (("tiny-points", "Tiny point GAN from a third-party plugin"),
+                          ("slow-points", "Same model behind a module that imports slowly")):
+        register(ModelSpec(name=name, family="gan", summary=summary, data="points",
+                           target=f"gensynth_goodplugin.{'model' if name == 'tiny-points' else 'slow'}:TinyPointGAN",
+                           config=TinyConfig))
+
+
+@hookimpl
+def register_datasets(register):
+    register(DatasetSpec(name="line", summary="Points on a line segment", target="gensynth_goodplugin.model:line_data"))

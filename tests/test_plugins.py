@@ -1,0 +1,101 @@
+"""Discovery with real installed plugin packages: good, broken, raising, duplicate, incompatible, slow."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from installed_plugins import PLUGINS_DIR, pip_install_target, run_gensynth
+
+ALL = ["gensynth-goodplugin", "gensynth-brokenimport", "gensynth-raisinghook", "gensynth-dupname", "gensynth-futureapi"]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    target = tmp_path_factory.mktemp("site")
+    pip_install_target(target, *(PLUGINS_DIR / name for name in ALL))
+    return target
+
+
+def plugins_json(site, **env):
+    result = run_gensynth(["plugins", "--json"], site, **env)
+    assert result.returncode == 0, result.stderr
+    return {r["name"]: r for r in json.loads(result.stdout)}
+
+
+def test_every_plugin_gets_a_row_with_its_status(site):
+    rows = plugins_json(site)
+    assert rows["gan"]["status"] == "ok" and rows["gan"]["builtin"]
+    assert rows["good"]["status"] == "ok"
+    assert rows["good"]["distribution"] == "gensynth-goodplugin" and rows["good"]["version"] == "1.2.0"
+    assert rows["good"]["registered"] == {"models": ["tiny-points", "slow-points"], "datasets": ["line"]}
+    assert rows["brokenimport"]["status"] == "error"
+    assert "ModuleNotFoundError" in rows["brokenimport"]["reason"]
+    assert rows["raisinghook"]["status"] == "error" and "boom while registering" in rows["raisinghook"]["reason"]
+    assert rows["raisinghook"]["registered"] == {}
+    assert rows["futureapi"]["status"] == "incompatible"
+    assert rows["futureapi"]["reason"] == "needs gensynth API >=2,<3, this is 1"
+
+
+def test_plugins_table_shows_reasons(site):
+    result = run_gensynth(["plugins"], site)
+    assert result.returncode == 0
+    assert "error: failed to import" in result.stdout
+    assert "incompatible: needs gensynth API" in result.stdout
+
+
+def test_list_models_survives_broken_plugins(site):
+    result = run_gensynth(["list-models", "--json"], site)
+    assert result.returncode == 0, result.stderr
+    ids = {m["id"] for m in json.loads(result.stdout)}
+    assert {"gan:dcgan", "gan:mlp-gan", "good:tiny-points", "good:slow-points", "dupname:dcgan"} <= ids
+    assert not any(i.startswith(("raisinghook:", "futureapi:")) for i in ids)
+    table = run_gensynth(["list-models"], site)
+    assert "could not be loaded" in table.stderr and "brokenimport" in table.stderr
+
+
+def test_duplicate_short_name_is_ambiguous_and_lists_both(site):
+    result = run_gensynth(["info", "dcgan"], site)
+    assert result.returncode == 1
+    assert "ambiguous" in result.stderr and "dupname:dcgan" in result.stderr and "gan:dcgan" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert run_gensynth(["info", "gan:dcgan"], site).returncode == 0
+    assert run_gensynth(["info", "mlp-gan"], site).returncode == 0
+
+
+def test_listing_does_not_import_slow_model_modules(site):
+    began = time.perf_counter()
+    result = run_gensynth(["list-models", "slow*"], site)
+    assert result.returncode == 0 and "slow-points" in result.stdout
+    assert time.perf_counter() - began < 2.5  # the model module sleeps 3 s on import
+
+
+def test_gensynth_plugins_env_selects_third_party(site):
+    rows = plugins_json(site, GENSYNTH_PLUGINS="gensynth-goodplugin")
+    assert rows["good"]["status"] == "ok"
+    assert rows["brokenimport"]["status"] == "skipped"
+    assert rows["gan"]["status"] == "ok"  # built-ins always load
+    none = plugins_json(site, GENSYNTH_PLUGINS="")
+    assert {n for n, r in none.items() if r["status"] != "skipped"} == {"gan", "datasets"}
+
+
+def test_strict_mode_turns_plugin_failures_into_errors(site):
+    result = run_gensynth(["list-models"], site, GENSYNTH_STRICT="1")
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: plugin ")
+    assert "Traceback" not in result.stderr
+    assert run_gensynth(["--strict", "list-models"], site, GENSYNTH_PLUGINS="gensynth-goodplugin").returncode == 0
+
+
+def test_third_party_model_trains_and_samples(site, tmp_path):
+    run = tmp_path / "run"
+    result = run_gensynth(["train", "tiny-points", "--data", "good:line", "--steps", "30", "--batch-size", "32",
+                           "--out", str(run), "--quiet", "--device", "cpu"], site, GENSYNTH_PLUGINS="gensynth-goodplugin")
+    assert result.returncode == 0, result.stderr
+    assert (run / "model.safetensors").is_file()
+    sampled = run_gensynth(["sample", str(run), "-n", "16", "-o", str(tmp_path / "s.png")], site,
+                           GENSYNTH_PLUGINS="gensynth-goodplugin")
+    assert sampled.returncode == 0, sampled.stderr
+    assert (tmp_path / "s.png").is_file()
