@@ -15,3 +15,7 @@ class TrainingInterrupted(GensynthError):
     """Ctrl-C during training: a checkpoint was saved and the run can be resumed."""
 
     exit_code = 130
+
+
+class NonFiniteLoss(GensynthError):
+    """A loss became NaN or infinite; nothing was saved for the bad step."""

@@ -21,7 +21,7 @@ from typing import Any, Iterable, Iterator
 import torch
 
 from gensynth.data.loader import BatchStream
-from gensynth.errors import GensynthError, TrainingInterrupted
+from gensynth.errors import GensynthError, NonFiniteLoss, TrainingInterrupted
 from gensynth.images import grid, save_grid
 from gensynth.model import Model
 from gensynth.plugin_loader import PluginManager
@@ -53,10 +53,6 @@ class TrainOptions:
         for name in ("steps", "batch_size", "log_every", "sample_every", "checkpoint_every", "preview_samples"):
             if getattr(self, name) < 1:
                 raise GensynthError(f"{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
-
-
-class NonFiniteLoss(GensynthError):
-    """A loss became NaN or infinite; nothing was saved for the bad step."""
 
 
 @dataclasses.dataclass

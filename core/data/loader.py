@@ -37,15 +37,9 @@ class BatchStream:
 
     def __init__(self, data: TensorData | StreamingImages, batch_size: int, seed: int, start_step: int = 0,
                  device: torch.device | str | None = None, num_workers: int | None = None) -> None:
-        if batch_size < 1:
-            raise GensynthError(f"batch size must be at least 1, got {batch_size}")
-        if batch_size > len(data):
-            raise GensynthError(
-                f"batch size {batch_size} is larger than the data ({len(data)} samples from {data.source or 'the dataset'}); "
-                f"use --batch-size {len(data)} or less"
-            )
         if start_step < 0:
             raise ValueError(f"start_step must be >= 0, got {start_step}")
+        self.steps_per_epoch = self.steps_for(len(data), batch_size)
         self.batch_size = batch_size
         self.seed = seed
         self.device = None if device is None else torch.device(device)
@@ -64,9 +58,15 @@ class BatchStream:
         else:
             raise TypeError(f"expected TensorData or StreamingImages, got {type(data).__name__}")
 
-    @property
-    def steps_per_epoch(self) -> int:
-        return self._n // self.batch_size
+    @staticmethod
+    def steps_for(n: int, batch_size: int) -> int:
+        """Batches in one epoch of ``n`` samples; a GensynthError when ``batch_size`` cannot fit."""
+        if batch_size < 1:
+            raise GensynthError(f"batch size must be at least 1, got {batch_size}; use a positive --batch-size")
+        if batch_size > n:
+            raise GensynthError(f"batch size {batch_size} is larger than the data ({n} samples); "
+                                f"use --batch-size {n} or less")
+        return n // batch_size
 
     def indices(self, step: int) -> torch.Tensor:
         """The sample indices of batch ``step`` (CPU LongTensor)."""
