@@ -52,8 +52,9 @@ def register_evaluators(register: Callable[..., None]) -> None:
 def register_datasets(register: Callable[..., None]) -> None:
     """Declare data sources for ``--data`` with ``register(DatasetSpec(name=..., argument="PATH", ...))``.
 
-    The target is a callable ``(argument: str, request: DataRequest) -> Dataset``
-    (see :mod:`gensynth.data`).
+    The target is a callable ``(argument: str, request: DataRequest, *, download: bool = False)``
+    returning :class:`gensynth.data.dataset.TensorData` (in memory) or
+    :class:`gensynth.data.dataset.StreamingImages` (decoded on demand).
     """
 
 

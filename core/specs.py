@@ -117,7 +117,8 @@ class DatasetSpec(Spec):
     """A data source selected with ``--data NAME`` or ``--data NAME:ARGUMENT``.
 
     ``argument`` names what follows the colon (``"PATH"``), empty when none is taken.
-    The target is a callable ``(argument, request) -> Dataset``.
+    The target is a callable ``(argument, request, *, download=False)`` returning
+    ``TensorData`` or ``StreamingImages`` (see :mod:`gensynth.data.dataset`).
     """
 
     kind: ClassVar[str] = "dataset"

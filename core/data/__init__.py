@@ -2,5 +2,12 @@
 
 Sources (``digits``, ``mnist:PATH``, ``folder:PATH``, ...) are registered by
 plugins through the ``register_datasets`` hook; this package holds the
-machinery they share. Importing it does not import torch.
+machinery they share. Importing it does not import torch; the submodules do:
+
+* :mod:`gensynth.data.request` -- :class:`DataRequest`, what a model asks for (torch-free);
+* :mod:`gensynth.data.spec` -- :func:`load_data`, from ``--data`` text to checked data;
+* :mod:`gensynth.data.dataset` -- :class:`TensorData` (in memory), :class:`StreamingImages` (on demand);
+* :mod:`gensynth.data.loader` -- :class:`BatchStream`, the deterministic, restartable batch order;
+* :mod:`gensynth.data.images` -- conversion of images to the requested channels, size and range;
+* :mod:`gensynth.data.files` -- checks on the folders that sources are given.
 """

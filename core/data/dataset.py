@@ -8,9 +8,9 @@ Both have ``kind`` (``"image"`` or ``"points"``), ``shape`` (of one sample),
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import os
+import traceback
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -146,25 +146,33 @@ def worker_count(n: int) -> int:
     return 0 if n < 1024 else min(4, os.cpu_count() or 1)
 
 
-def collect(dataset: Dataset, num_workers: int | None = None) -> dict[str, torch.Tensor]:
+def collect(dataset: Dataset) -> dict[str, torch.Tensor]:
     """Every item of a dataset of tensor dicts, in order, stacked into one dict."""
-    workers = worker_count(len(dataset)) if num_workers is None else num_workers  # type: ignore[arg-type]
-    with worker_errors():
-        parts = list(DataLoader(dataset, batch_size=256, num_workers=workers))
+    workers = worker_count(len(dataset))  # type: ignore[arg-type]
+    parts = list(worker_batches(DataLoader(dataset, batch_size=256, num_workers=workers)))
     return {key: torch.cat([part[key] for part in parts]) for key in parts[0]}
 
 
-@contextlib.contextmanager
-def worker_errors() -> Iterator[None]:
-    """Keep a DataLoader worker's GensynthError on one line.
+def worker_batches(loader: DataLoader) -> Iterator[dict[str, torch.Tensor]]:
+    """Iterate ``loader``; a GensynthError in a worker is re-raised on one line, workers already stopped.
 
     DataLoader re-raises a worker's exception with the worker's traceback in its
-    message; the original message is the traceback's last line.
+    message (the original message is the last line). Its traceback holds the
+    loader's iterator in a reference cycle, so the workers would live on until
+    garbage collection, which then waits seconds per worker: the frames are
+    cleared and the iterator dropped before the error is raised.
     """
-    try:
-        yield
-    except GensynthError as exc:
-        lines = str(exc).strip().splitlines()
-        if len(lines) == 1:
-            raise
-        raise GensynthError(lines[-1].partition(": ")[2]) from None
+    batches = iter(loader)
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except GensynthError as exc:
+            traceback.clear_frames(exc.__traceback__)
+            lines = str(exc).strip().splitlines()
+            message = lines[0] if len(lines) == 1 else lines[-1].partition(": ")[2]
+            break
+        yield batch
+    del batches
+    raise GensynthError(message)

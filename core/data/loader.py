@@ -16,7 +16,7 @@ from typing import Iterator
 import torch
 from torch.utils.data import DataLoader
 
-from gensynth.data.dataset import StreamingImages, TensorData, worker_count, worker_errors
+from gensynth.data.dataset import StreamingImages, TensorData, worker_batches, worker_count
 from gensynth.errors import GensynthError
 
 
@@ -24,6 +24,23 @@ def epoch_order(n: int, seed: int, epoch: int) -> torch.Tensor:
     """The permutation of ``range(n)`` that epoch ``epoch`` visits (CPU LongTensor)."""
     generator = torch.Generator().manual_seed((seed * 1_000_003 + epoch) % 2**64)
     return torch.randperm(n, generator=generator)
+
+
+class BatchOrder:
+    """Which samples each step visits; the current epoch's permutation is cached."""
+
+    def __init__(self, n: int, batch_size: int, seed: int) -> None:
+        self.n, self.batch_size, self.seed = n, batch_size, seed
+        self.steps_per_epoch = n // batch_size
+        self._epoch, self._order = -1, torch.empty(0, dtype=torch.int64)
+
+    def indices(self, step: int) -> torch.Tensor:
+        """The sample indices of batch ``step`` (CPU LongTensor)."""
+        epoch, position = divmod(step, self.steps_per_epoch)
+        if epoch != self._epoch:
+            self._epoch, self._order = epoch, epoch_order(self.n, self.seed, epoch)
+        start = position * self.batch_size
+        return self._order[start:start + self.batch_size]
 
 
 class BatchStream:
@@ -40,21 +57,17 @@ class BatchStream:
         if start_step < 0:
             raise ValueError(f"start_step must be >= 0, got {start_step}")
         self.steps_per_epoch = self.steps_for(len(data), batch_size)
-        self.batch_size = batch_size
-        self.seed = seed
-        self.device = None if device is None else torch.device(device)
-        self._n = len(data)
-        self._step = start_step
-        self._epoch = -1
-        self._order = torch.empty(0, dtype=torch.int64)
+        order = BatchOrder(len(data), batch_size, seed)
+        device = None if device is None else torch.device(device)
+        # The generators below must not refer back to this object: a DataLoader
+        # caught in a reference cycle takes seconds per worker to shut down.
         if isinstance(data, TensorData):
-            self._memory = data if self.device is None else data.to(self.device)
-            self._batches: Iterator[dict[str, torch.Tensor]] = self._memory_batches()
+            self._batches = _memory_batches(data if device is None else data.to(device), order, start_step)
         elif isinstance(data, StreamingImages):
             workers = worker_count(len(data)) if num_workers is None else num_workers
-            loader = DataLoader(data, batch_sampler=self._index_lists(), num_workers=workers,
-                                pin_memory=self.device is not None and self.device.type == "cuda")
-            self._batches = self._loaded_batches(loader)
+            loader = DataLoader(data, batch_sampler=_index_lists(order, start_step), num_workers=workers,
+                                pin_memory=device is not None and device.type == "cuda")
+            self._batches = _loaded_batches(loader, device)
         else:
             raise TypeError(f"expected TensorData or StreamingImages, got {type(data).__name__}")
 
@@ -68,35 +81,27 @@ class BatchStream:
                                 f"use --batch-size {n} or less")
         return n // batch_size
 
-    def indices(self, step: int) -> torch.Tensor:
-        """The sample indices of batch ``step`` (CPU LongTensor)."""
-        epoch, position = divmod(step, self.steps_per_epoch)
-        if epoch != self._epoch:
-            self._epoch, self._order = epoch, epoch_order(self._n, self.seed, epoch)
-        start = position * self.batch_size
-        return self._order[start:start + self.batch_size]
-
     def __iter__(self) -> BatchStream:
         return self
 
     def __next__(self) -> dict[str, torch.Tensor]:
         return next(self._batches)
 
-    def _memory_batches(self) -> Iterator[dict[str, torch.Tensor]]:
-        while True:
-            indices = self.indices(self._step)
-            self._step += 1
-            yield self._memory.batch(indices.to(self._memory.x.device))
 
-    def _index_lists(self) -> Iterator[list[int]]:
-        while True:
-            indices = self.indices(self._step)
-            self._step += 1
-            yield indices.tolist()
+def _memory_batches(data: TensorData, order: BatchOrder, step: int) -> Iterator[dict[str, torch.Tensor]]:
+    while True:
+        yield data.batch(order.indices(step).to(data.x.device))
+        step += 1
 
-    def _loaded_batches(self, loader: DataLoader) -> Iterator[dict[str, torch.Tensor]]:
-        with worker_errors():
-            for batch in loader:
-                if self.device is not None:
-                    batch = {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
-                yield batch
+
+def _index_lists(order: BatchOrder, step: int) -> Iterator[list[int]]:
+    while True:
+        yield order.indices(step).tolist()
+        step += 1
+
+
+def _loaded_batches(loader: DataLoader, device: torch.device | None) -> Iterator[dict[str, torch.Tensor]]:
+    for batch in worker_batches(loader):
+        if device is not None:
+            batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+        yield batch

@@ -17,6 +17,7 @@ from gensynth.registry import Registry
 from gensynth.specs import DatasetSpec
 
 _NOUNS = {"image": "images", "points": "points"}
+_EXAMPLES = {"image": "an image dataset such as digits", "points": "a point dataset such as ring8"}
 
 
 def parse_data_spec(text: str, registry: Registry) -> tuple[DatasetSpec, str]:
@@ -55,9 +56,8 @@ def load_data(spec_text: str, request: DataRequest, registry: Registry, *,
 def check_request(data: TensorData | StreamingImages, request: DataRequest) -> None:
     """Raise a GensynthError when ``data`` is not what ``request`` asks for."""
     if data.kind != request.kind:
-        wanted = "2-D points; choose a point dataset such as ring8" if request.kind == "points" else \
-            "images; choose an image dataset such as digits"
-        raise GensynthError(f"--data {data.source} gives {_NOUNS[data.kind]} but this model needs {wanted}")
+        raise GensynthError(f"--data {data.source} gives {_NOUNS[data.kind]} but this model needs "
+                            f"{_NOUNS[request.kind]}; choose {_EXAMPLES[request.kind]}")
     if request.labels and not data.has_labels:
         raise GensynthError(f"--data {data.source} has no class labels but this model is conditional; "
                             f"use labelled data or an unconditional model (num_classes=0)")

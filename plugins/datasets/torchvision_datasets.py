@@ -63,7 +63,8 @@ def open_dataset(cls: type[datasets.VisionDataset], root: Path, download: bool) 
         return cls(str(root), **kwargs)
     except (TypeError, ValueError) as exc:
         raise GensynthError(f"cannot open torchvision.datasets.{cls.__name__} with {kwargs or 'no options'}: "
-                            f"{_first_line(exc)}; it needs options gensynth does not pass, so use folder:PATH or mnist:PATH on its files") from exc
+                            f"{_first_line(exc)}; it needs options gensynth does not pass, "
+                            f"so use folder:PATH or mnist:PATH on its files") from exc
     except (RuntimeError, OSError) as exc:
         if download:
             raise GensynthError(f"could not download torchvision dataset {cls.__name__} to {root}: "
