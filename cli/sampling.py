@@ -17,15 +17,13 @@ def sample(run_dir, n, seed, output, out_dir, nrow, device) -> None:
     """Generate N samples from a trained RUN_DIR into a grid PNG."""
     from gensynth import api
     from gensynth.errors import GensynthError
-    from gensynth.images import render_points, save_each, save_grid
+    from gensynth.images import as_images, save_each, save_grid
     from gensynth.runtime import select_device
 
     if n < 1:
         raise GensynthError("-n must be at least 1")
     model = api.load_run(run_dir, select_device(device))
-    images = model.sample(n, seed=seed)
-    if images.dim() == 2:  # points: draw them
-        images = render_points(images, extent=float(images.abs().max()) * 1.1 or 1.0)
+    images = as_images(model.sample(n, seed=seed))
     output = output or f"{run_dir}/sample.png"
     save_grid(images, output, nrow)
     click.echo(f"Wrote {output}", err=True)

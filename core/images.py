@@ -49,6 +49,14 @@ def save_each(images: torch.Tensor, out_dir: str | Path, prefix: str = "sample")
     return paths
 
 
+def as_images(samples: torch.Tensor) -> torch.Tensor:
+    """Images unchanged; 2D points (N, D) drawn as one scatter picture."""
+    if samples.dim() == 2:
+        extent = float(samples[:, :2].abs().max()) * 1.1 if samples.numel() else 1.0
+        return render_points(samples, extent=extent or 1.0)
+    return samples
+
+
 def render_points(points: torch.Tensor, extent: float, size: int = 256) -> torch.Tensor:
     """A (1, 1, size, size) picture in [-1, 1] of 2D points (dark dots on white)."""
     pts = points.detach().float().cpu()[:, :2]

@@ -105,9 +105,14 @@ class Model(nn.Module):
         """
         raise NotImplementedError
 
-    def preview(self, n: int, seed: int) -> torch.Tensor:
-        """Images for the sample grid written during training (default: ``sample``)."""
-        return self.sample(n, seed=seed)
+    def previews(self, batch: Batch, n: int, seed: int) -> dict[str, torch.Tensor]:
+        """Pictures written during training, by name: images (N, C, H, W) in [-1, 1] or points (N, D).
+
+        ``batch`` is a fixed batch of real data (the same at every call) for models that
+        show reconstructions or translations; the default shows ``n`` fixed-seed samples.
+        Must not change the model's state.
+        """
+        return {"samples": self.sample(n, seed=seed)}
 
     # -- helpers --------------------------------------------------------------
 

@@ -22,7 +22,7 @@ import torch
 
 from gensynth.data.loader import BatchStream
 from gensynth.errors import GensynthError, NonFiniteLoss, TrainingInterrupted
-from gensynth.images import grid, save_grid
+from gensynth.images import as_images, grid, save_grid
 from gensynth.model import Model
 from gensynth.plugin_loader import PluginManager
 from gensynth.rng import capture_rng, restore_rng, seed_everything
@@ -98,6 +98,7 @@ class Trainer:
             self.manager.pm.register(hook)
         self.progress = progress
         self._stop_requested = False
+        self._preview_batch: dict | None = None
 
     # -- public -------------------------------------------------------------------
 
@@ -207,9 +208,14 @@ class Trainer:
     def _write_preview(self, ctx: RunContext, step: int) -> None:
         if not ctx.runtime.is_main:
             return
-        images = self.model.preview(self.options.preview_samples, seed=PREVIEW_SEED)
-        save_grid(images, self.run.samples_dir / f"step-{step:08d}.png")
-        ctx.logger.image("samples", grid(images), step)
+        if self._preview_batch is None:
+            size = min(self.options.preview_samples, len(self.data))
+            self._preview_batch = next(BatchStream(self.data, size, PREVIEW_SEED, device=ctx.runtime.device))
+        for name, pictures in self.model.previews(self._preview_batch, self.options.preview_samples, PREVIEW_SEED).items():
+            images = as_images(pictures)
+            prefix = "" if name == "samples" else f"{name}-"
+            save_grid(images, self.run.samples_dir / f"{prefix}step-{step:08d}.png")
+            ctx.logger.image(name, grid(images), step)
 
     # -- checkpoints ------------------------------------------------------------------
 
