@@ -16,6 +16,7 @@ def register_models(register):
         resolutions=(28, 32, 64),
         channels=(1, 3),
         capabilities=(),
+        test_config={"g_width": 8, "d_width": 8, "latent_dim": 16},
     ))
     register(ModelSpec(
         name="mlp-gan",
@@ -25,4 +26,5 @@ def register_models(register):
         config=MLPGANConfig,
         data="points",
         capabilities=(),
+        test_config={"hidden": 32, "depth": 2},
     ))

@@ -43,7 +43,11 @@ class GAN(Model):
 
     def _d_loss(self, batch: Batch, scratch: dict) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Discriminator step. Generates this iteration's fakes once and leaves them in
-        ``scratch["fake"]`` for the generator phase (one generator forward per iteration)."""
+        ``scratch["fake"]`` for the generator phase (one generator forward per iteration).
+
+        Logs the mean D(x) and D(G(z)) as ``prob/real`` and ``prob/fake``; the Trainer
+        logs the phase losses itself (``loss/d``, ``loss/g``).
+        """
         real = batch["x"]
         fake = self.gen(self.noise(real.shape[0]))
         scratch["fake"] = fake
@@ -61,8 +65,13 @@ class GAN(Model):
 
     @torch.no_grad()
     def sample(self, n: int, seed: int | None = None) -> torch.Tensor:
-        """``n`` generator outputs; the generator runs in eval mode, so each sample
-        depends only on its own noise (BatchNorm uses its running statistics)."""
+        """``n`` generator outputs, with the generator in eval mode.
+
+        BatchNorm then uses its running statistics, so a sample depends only on its
+        own noise (not on ``n``) and sampling leaves the model's state untouched. On
+        DCGAN/digits these samples score the same as train-mode (batch-statistics)
+        samples: one generator forward per iteration keeps the running statistics current.
+        """
         was_training = self.gen.training
         self.gen.eval()
         try:
