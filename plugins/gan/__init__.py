@@ -1,6 +1,6 @@
 """Built-in GAN models. Torch-free: registration only declares metadata and lazy targets."""
 
-from gensynth import ModelSpec, hookimpl
+from gensynth import LossSpec, ModelSpec, hookimpl
 from gensynth.plugins.gan.config import DCGANConfig, MLPGANConfig
 
 
@@ -28,3 +28,9 @@ def register_models(register):
         capabilities=(),
         test_config={"hidden": 32, "depth": 2},
     ))
+
+
+@hookimpl
+def register_losses(register):
+    register(LossSpec(name="bce", family="gan", summary="non-saturating GAN loss (binary cross-entropy)",
+                      target="gensynth.plugins.gan.losses:NonSaturating"))

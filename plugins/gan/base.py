@@ -12,7 +12,7 @@ from torch import nn
 
 from gensynth.config import ModelConfig
 from gensynth.model import Batch, Model, Phase
-from gensynth.plugins.gan.losses import LOSSES
+from gensynth.loss import build_loss
 
 
 class GAN(Model):
@@ -25,7 +25,7 @@ class GAN(Model):
         super().__init__(config)
         self.gen = gen
         self.disc = disc
-        self.loss = LOSSES[config.loss]
+        self.loss = build_loss(config.loss, family="gan")
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         c = self.config

@@ -6,8 +6,6 @@ import dataclasses
 
 from gensynth import ModelConfig, field
 
-LOSS_CHOICES = ("bce",)
-
 
 @dataclasses.dataclass
 class DCGANConfig(ModelConfig):
@@ -24,7 +22,7 @@ class DCGANConfig(ModelConfig):
     lr: float = field(2e-4, help="Adam learning rate of both networks")
     beta1: float = field(0.5, help="Adam beta1 of both networks")
     beta2: float = field(0.999, help="Adam beta2 of both networks")
-    loss: str = field("bce", help="adversarial loss: bce = non-saturating GAN loss", choices=LOSS_CHOICES)
+    loss: str = field("bce", help="adversarial loss: any loss registered for the gan family (bce = non-saturating)")
 
 
 @dataclasses.dataclass
@@ -36,4 +34,4 @@ class MLPGANConfig(ModelConfig):
     lr: float = field(1e-3, help="Adam learning rate of both networks (high for a GAN, fine for 2D points)")
     beta1: float = field(0.5, help="Adam beta1 of both networks")
     beta2: float = field(0.999, help="Adam beta2 of both networks")
-    loss: str = field("bce", help="adversarial loss: bce = non-saturating GAN loss", choices=LOSS_CHOICES)
+    loss: str = field("bce", help="adversarial loss: any loss registered for the gan family (bce = non-saturating)")

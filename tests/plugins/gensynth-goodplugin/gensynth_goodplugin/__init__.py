@@ -2,7 +2,7 @@
 
 import dataclasses
 
-from gensynth import DatasetSpec, ModelConfig, ModelSpec, field, hookimpl
+from gensynth import DatasetSpec, LossSpec, ModelConfig, ModelSpec, field, hookimpl
 
 GENSYNTH_API = ">=1,<2"
 
@@ -26,3 +26,9 @@ def register_models(register):
 @hookimpl
 def register_datasets(register):
     register(DatasetSpec(name="line", summary="Points on a line segment", target="gensynth_goodplugin.model:line_data"))
+
+
+@hookimpl
+def register_losses(register):
+    register(LossSpec(name="least-squares", family="gan", summary="LSGAN loss from a third-party plugin",
+                      target="gensynth_goodplugin.losses:LeastSquares"))

@@ -1,0 +1,36 @@
+"""The Loss interface: losses are registered by plugins and chosen by name in a model's config.
+
+A loss belongs to a model family, which defines the methods its models call.
+The GAN family (``gensynth.plugins.gan.losses.GANLoss``) calls
+``discriminator(real_logits, fake_logits)`` and ``generator(fake_logits)``.
+A third-party plugin registers a new one with ``register(LossSpec(name=...,
+family="gan", target="pkg.module:MyLoss"))`` and every model of that family
+can use it with ``--set loss=NAME``, without being touched.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from gensynth.errors import GensynthError
+from gensynth.registry import Registry, get_registry
+
+
+class Loss:
+    """Base class of registered losses; ``family`` names the protocol it follows."""
+
+    family: ClassVar[str] = ""
+
+
+def build_loss(name: str, family: str, registry: Registry | None = None) -> Loss:
+    """Instantiate the registered loss ``name`` (an id or a unique short name) for ``family``."""
+    registry = registry or get_registry()
+    spec = registry.resolve("losses", name)
+    if spec.family != family:
+        options = ", ".join(s.name for s in registry.all("losses") if s.family == family)
+        raise GensynthError(f"loss {spec.id} is for {spec.family} models, not {family}; use one of: {options}")
+    cls = spec.load()
+    loss = cls()
+    if not isinstance(loss, Loss):
+        raise GensynthError(f"loss {spec.id}: target {spec.target} is not a gensynth.loss.Loss subclass")
+    return loss
