@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 
 import pytest
 
-from installed_plugins import PLUGINS_DIR, pip_install_target, run_gensynth
+from installed_plugins import PLUGINS_DIR, env_with, pip_install_target, run_gensynth
 
 ALL = ["gensynth-goodplugin", "gensynth-brokenimport", "gensynth-raisinghook", "gensynth-dupname", "gensynth-futureapi"]
 
@@ -30,7 +32,8 @@ def test_every_plugin_gets_a_row_with_its_status(site):
     assert rows["gan"]["status"] == "ok" and rows["gan"]["builtin"]
     assert rows["good"]["status"] == "ok"
     assert rows["good"]["distribution"] == "gensynth-goodplugin" and rows["good"]["version"] == "1.2.0"
-    assert rows["good"]["registered"] == {"models": ["tiny-points", "slow-points"], "datasets": ["line"]}
+    assert rows["good"]["registered"] == {"models": ["tiny-points", "slow-points"], "losses": ["least-squares"],
+                                          "datasets": ["line"]}
     assert rows["brokenimport"]["status"] == "error"
     assert "ModuleNotFoundError" in rows["brokenimport"]["reason"]
     assert rows["raisinghook"]["status"] == "error" and "boom while registering" in rows["raisinghook"]["reason"]
@@ -78,7 +81,8 @@ def test_gensynth_plugins_env_selects_third_party(site):
     assert rows["brokenimport"]["status"] == "skipped"
     assert rows["gan"]["status"] == "ok"  # built-ins always load
     none = plugins_json(site, GENSYNTH_PLUGINS="")
-    assert {n for n, r in none.items() if r["status"] != "skipped"} == {"gan", "datasets"}
+    assert all(r["builtin"] for r in none.values() if r["status"] != "skipped")
+    assert {"gan", "datasets"} <= {n for n, r in none.items() if r["status"] == "ok"}
 
 
 def test_strict_mode_turns_plugin_failures_into_errors(site):
@@ -99,3 +103,20 @@ def test_third_party_model_trains_and_samples(site, tmp_path):
                            GENSYNTH_PLUGINS="gensynth-goodplugin")
     assert sampled.returncode == 0, sampled.stderr
     assert (tmp_path / "s.png").is_file()
+
+
+def test_third_party_loss_drives_a_builtin_model(site, tmp_path):
+    code = (
+        "from gensynth import api\n"
+        "from gensynth_goodplugin import losses\n"
+        f"api.train('mlp-gan', 'ring8', {str(tmp_path / 'r')!r}, steps=3, batch_size=32, device='cpu',"
+        " config={'loss': 'least-squares'})\n"
+        "print(losses.CALLS['discriminator'])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], env=env_with(site, GENSYNTH_PLUGINS="gensynth-goodplugin"),
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "3"
+    wrong = run_gensynth(["train", "mlp-gan", "--data", "ring8", "--steps", "1", "--set", "loss=nope",
+                          "--out", str(tmp_path / "w")], site)
+    assert wrong.returncode == 1 and "unknown loss 'nope'" in wrong.stderr
