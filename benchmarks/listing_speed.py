@@ -36,8 +36,8 @@ def main() -> None:
     wall_times(listing_cmd, 1)  # warm the file cache, as any second use would
     listing = statistics.median(wall_times(listing_cmd, args.runs))
     torch_import = statistics.median(wall_times([sys.executable, "-c", "import torch"], args.runs))
-    print(f"gensynth list-models   median {listing:.3f} s over {args.runs} runs  ({' '.join(Path(listing_cmd[0]).name for _ in [0])} list-models)")
-    print(f"python -c 'import torch' median {torch_import:.3f} s over {args.runs} runs")
+    print(f"gensynth list-models      median {listing:.3f} s over {args.runs} runs")
+    print(f"python -c 'import torch'  median {torch_import:.3f} s over {args.runs} runs")
     print(f"ratio list-models / import torch = {listing / torch_import:.3f}")
     print(f"target list-models <= 0.25 s: {'met' if listing <= 0.25 else 'NOT met'}")
 

@@ -1,10 +1,10 @@
-"""``list-models``, ``info`` and ``plugins``: metadata only, never torch or model code."""
+"""``list-models`` and ``info``: metadata only, never torch or model code."""
 
 from __future__ import annotations
 
 import click
 
-from gensynth.cli.output import console, plugin_problems_note, print_json
+from gensynth.cli.output import console, plugin_problems, print_json
 from gensynth.registry import get_registry
 
 
@@ -32,9 +32,13 @@ def list_models(pattern: str | None, family: str | None, plugin: str | None, as_
         out.print(table)
     else:
         out.print("No models match." if (pattern or family or plugin) else "No models are installed.")
-    note = plugin_problems_note(registry)
-    if note:
-        console(stderr=True).print(f"[yellow]warning:[/] {note}", highlight=False)
+    problems = plugin_problems(registry)
+    if problems:
+        from rich.markup import escape
+
+        err = console(stderr=True)
+        for problem in problems:
+            err.print(f"[yellow]warning:[/] {escape(problem)}", highlight=False, soft_wrap=True)
 
 
 @click.command()
@@ -67,26 +71,3 @@ def info(model: str, as_json: bool) -> None:
     for f in record["config"]:
         table.add_row(f["name"], f["type"], repr(f["default"]), ", ".join(map(str, f["choices"] or [])), f["help"])
     out.print(table)
-
-
-@click.command()
-@click.option("--json", "as_json", is_flag=True, help="Print machine-readable records.")
-def plugins(as_json: bool) -> None:
-    """Installed plugins: version, what each registers, and status."""
-    records = get_registry().manager.records
-    if as_json:
-        print_json([r.to_json() for r in records])
-        return
-    from rich.table import Table
-
-    table = Table(header_style="bold")
-    for column in ("plugin", "distribution", "version", "registers", "status"):
-        table.add_column(column, overflow="fold")
-    for r in records:
-        registers = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in r.registered.items()) or "-"
-        status = r.status_text
-        style = {"ok": "green", "skipped": "dim"}.get(r.status, "red")
-        if r.warnings and r.status == "ok":
-            status += " (" + "; ".join(r.warnings) + ")"
-        table.add_row(r.name, r.distribution + (" (built-in)" if r.builtin else ""), r.version, registers, f"[{style}]{status}[/]")
-    console().print(table)

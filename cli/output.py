@@ -18,10 +18,7 @@ def console(stderr: bool = False):
     return Console(stderr=stderr, soft_wrap=False)
 
 
-def plugin_problems_note(registry) -> str | None:
-    """One line naming plugins that failed, or None."""
-    bad = [r for r in registry.manager.records if r.status in ("error", "incompatible")]
-    if not bad:
-        return None
-    names = ", ".join(f"{r.name} ({r.status})" for r in bad)
-    return f"{len(bad)} plugin(s) could not be loaded: {names}; see `gensynth plugins`"
+def plugin_problems(registry) -> list[str]:
+    """One line per plugin that failed, each ending with the command that removes or disables it."""
+    return [f"plugin {r.name!r} ({r.distribution} {r.version}) could not be loaded: {r.status_text} ({r.remedy})"
+            for r in registry.manager.records if r.failed]

@@ -7,26 +7,76 @@ import click
 
 @click.command()
 @click.argument("run_dir", type=click.Path())
-@click.option("-n", "--num", "n", type=int, default=64, show_default=True, help="Number of samples.")
+@click.option("-n", "--num", "n", type=int,
+              help="Number of samples [default: 64]; with --interpolate, of rows [default: 8].")
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--label", type=int, help="Generate this class (models with the 'conditional' capability).")
+@click.option("--interpolate", is_flag=True,
+              help="Write latent interpolations: each row walks from one seeded sample to another.")
+@click.option("--steps", type=int, default=10, show_default=True, help="With --interpolate: images per row.")
+@click.option("--linear", is_flag=True, help="With --interpolate: straight lines instead of spherical (slerp) paths.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Grid PNG [default: RUN_DIR/sample.png].")
 @click.option("--out-dir", type=click.Path(file_okay=False), help="Also write each sample as its own PNG here.")
 @click.option("--nrow", type=int, help="Images per grid row.")
 @click.option("--device", default="cpu", show_default=True)
-def sample(run_dir, n, seed, output, out_dir, nrow, device) -> None:
-    """Generate N samples from a trained RUN_DIR into a grid PNG."""
-    from gensynth import api
+def sample(run_dir, n, seed, label, interpolate, steps, linear, output, out_dir, nrow, device) -> None:
+    """Generate N samples from a trained RUN_DIR into a grid PNG.
+
+    A conditional model without --label gives one row per class.
+    """
+    from gensynth.cli.runs import open_run
     from gensynth.errors import GensynthError
     from gensynth.images import as_images, save_each, save_grid
     from gensynth.runtime import select_device
 
-    if n < 1:
+    if n is not None and n < 1:
         raise GensynthError("-n must be at least 1")
-    model = api.load_run(run_dir, select_device(device))
-    images = as_images(model.sample(n, seed=seed))
+    run = open_run(run_dir, select_device(device))
+    if interpolate:
+        images, rows_of = _interpolations(run, n or 8, steps, seed, label, linear)
+    else:
+        images, rows_of = _samples(run, n or 64, seed, label)
+    images = as_images(images)
     output = output or f"{run_dir}/sample.png"
-    save_grid(images, output, nrow)
+    save_grid(images, output, nrow or rows_of)
     click.echo(f"Wrote {output}", err=True)
     if out_dir:
         paths = save_each(images, out_dir)
         click.echo(f"Wrote {len(paths)} PNGs to {out_dir}", err=True)
+
+
+def _samples(run, n: int, seed: int, label: int | None):
+    """``(images, images per row or None)``: n samples, of one class with ``label``, or one row per class
+    from a conditional model (``ceil(n / classes)`` each)."""
+    import torch
+
+    from gensynth.capabilities import CONDITIONAL
+
+    if label is not None:
+        return run.model.sample(n, seed=seed, labels=run.class_labels(label, n)), None
+    if not run.has(CONDITIONAL):
+        return run.model.sample(n, seed=seed), None
+    classes = run.model.num_classes
+    per_class = -(-n // classes)
+    labels = torch.arange(classes).repeat_interleave(per_class)
+    return run.model.sample(len(labels), seed=seed, labels=labels), per_class
+
+
+def _interpolations(run, rows: int, steps: int, seed: int, label: int | None, linear: bool):
+    """``(images, steps)``: one row per pair of seeded codes; a conditional model keeps ``label``,
+    or gives row ``i`` class ``i mod classes``."""
+    import torch
+
+    from gensynth.capabilities import CONDITIONAL, LATENT
+    from gensynth.errors import GensynthError
+    from gensynth.interpolation import latent_interpolations
+
+    run.require(LATENT, "--interpolate")
+    if steps < 2:
+        raise GensynthError(f"--steps must be at least 2 (the two ends of each row), got {steps}")
+    kwargs = {}
+    if label is not None:
+        kwargs["labels"] = run.class_labels(label, rows * steps)
+    elif run.has(CONDITIONAL):
+        kwargs["labels"] = (torch.arange(rows) % run.model.num_classes).repeat_interleave(steps)
+    return latent_interpolations(run.model, rows, steps, seed, spherical=not linear, **kwargs), steps

@@ -9,8 +9,10 @@ import click
 
 @click.command()
 @click.argument("model")
-@click.option("--data", "data_spec", required=True, metavar="SPEC",
-              help="digits, mnist:PATH, folder:PATH, torchvision:NAME:ROOT, ring8, grid25, or a plugin's.")
+@click.option("--data", "data_spec", metavar="SPEC",
+              help="digits, mnist:PATH, folder:PATH, torchvision:NAME:ROOT, ring8, grid25, unpaired:PATH, or a plugin's.")
+@click.option("--data-a", "data_a", metavar="SPEC", help="Domain A of a model that learns between domains (cyclegan).")
+@click.option("--data-b", "data_b", metavar="SPEC", help="Domain B of a model that learns between domains.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Model config fields from a JSON or TOML file.")
 @click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE", help="Set one model config field (repeatable).")
 @click.option("--steps", type=int, help="Number of training iterations.")
@@ -27,23 +29,44 @@ import click
 @click.option("--log-every", type=int, default=50, show_default=True, help="Log losses every N steps.")
 @click.option("--download", is_flag=True, help="Allow torchvision datasets to download (never by default).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def train(model, data_spec, config_file, assignments, steps, epochs, batch_size, out, resume, seed, device,
-          precision, sample_every, checkpoint_every, keep_checkpoints, log_every, download, quiet) -> None:
-    """Train MODEL on --data SPEC; writes a self-describing run directory."""
+@click.option("--eval-every", type=int, default=0, show_default=True,
+              help="Evaluate every N steps (0: never); figures go to TensorBoard (eval/...) and RUN_DIR/eval/.")
+@click.option("--eval-metrics", default="", metavar="LIST", callback=lambda ctx, param, value: tuple(
+    name.strip() for name in value.split(",") if name.strip()), help="Metrics of --eval-every, e.g. mode_coverage or fid,kid.")
+@click.option("--eval-reference", default="", metavar="SPEC", help="Data the evaluation compares with [default: --data].")
+@click.option("--eval-samples", type=int, default=0, help="Generated samples per evaluation [default: each metric's].")
+def train(model, data_spec, data_a, data_b, config_file, assignments, steps, epochs, batch_size, out, resume, seed, device,
+          precision, sample_every, checkpoint_every, keep_checkpoints, log_every, download, quiet, **evaluation) -> None:
+    """Train MODEL on --data SPEC (or --data-a SPEC --data-b SPEC); writes a self-describing run directory."""
     from gensynth import api
     from gensynth.config import parse_assignments
     from gensynth.errors import GensynthError
 
     if steps is None and epochs is None:
         raise GensynthError("give --steps N or --epochs N")
+    data = _data_specs(data_spec, data_a, data_b)
     values = api.read_config_file(config_file) if config_file else {}
     values.update(parse_assignments(assignments))
     out = out or str(Path("runs") / model.replace(":", "-"))
     ctx = api.train(
-        model, data_spec, out, steps=steps, epochs=epochs, config=values, resume=resume, download=download,
+        model, data, out, steps=steps, epochs=epochs, config=values, resume=resume, download=download,
         progress=not quiet, batch_size=batch_size, seed=seed, device=device, precision=precision,
         sample_every=sample_every, checkpoint_every=checkpoint_every, keep_checkpoints=keep_checkpoints,
-        log_every=log_every,
+        log_every=log_every, **evaluation,
     )
     click.echo(f"Trained {ctx.model_id} to step {ctx.step} in {out} (samples in {out}/samples, "
                f"TensorBoard: tensorboard --logdir {out})", err=True)
+
+
+def _data_specs(data_spec: str | None, data_a: str | None, data_b: str | None) -> str | dict[str, str]:
+    """``--data SPEC`` as the spec, ``--data-a/--data-b`` as ``{"a": SPEC, "b": SPEC}``."""
+    from gensynth.errors import GensynthError
+
+    domains = {name: spec for name, spec in (("a", data_a), ("b", data_b)) if spec}
+    if data_spec and domains:
+        raise GensynthError("give --data SPEC, or --data-a SPEC and --data-b SPEC, not both")
+    if data_spec:
+        return data_spec
+    if not domains:
+        raise GensynthError("give --data SPEC (or --data-a SPEC --data-b SPEC for a model that learns between domains)")
+    return domains

@@ -9,7 +9,7 @@ model metadata and config helpers). Model code lives behind lazy
 from gensynth.config import ModelConfig, field
 from gensynth.errors import GensynthError
 from gensynth.hookspecs import hookimpl
-from gensynth.specs import DatasetSpec, EvaluatorSpec, LossSpec, ModelSpec
+from gensynth.specs import DatasetSpec, EvaluatorSpec, ExtractorSpec, LossSpec, ModelSpec
 from gensynth.version import PLUGIN_API_VERSION, __version__
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "ModelSpec",
     "LossSpec",
     "EvaluatorSpec",
+    "ExtractorSpec",
     "DatasetSpec",
     "GensynthError",
 ]

@@ -1,8 +1,9 @@
-"""The Python API behind the CLI: build, train, load and sample models.
+"""The Python API behind the CLI: build, train, load, sample, translate and evaluate models.
 
 >>> from gensynth import api
 >>> run = api.train("dcgan", data="digits", out="runs/dcgan", steps=2000)
 >>> images = api.load_run("runs/dcgan").sample(16, seed=0)
+>>> report = api.evaluate("runs/dcgan", ["fid", "kid"], reference="digits")
 """
 
 from __future__ import annotations
@@ -13,16 +14,21 @@ from typing import Any, Iterable, Mapping
 
 import torch
 
+from gensynth.capabilities import TRANSLATE, require
 from gensynth.config import ModelConfig, differing_fields
-from gensynth.data.loader import BatchStream
-from gensynth.data.spec import load_data
+from gensynth.data.domains import DataSpecs, data_info, describe_specs, load_model_data, steps_per_epoch
 from gensynth.errors import GensynthError
+from gensynth.evaluation.cache import file_sha256
+from gensynth.evaluation.session import DEFAULT_EXTRACTOR, Evaluation, EvaluationReport
+from gensynth.evaluation.training import training_evaluation
 from gensynth.model import Model
 from gensynth.registry import Registry, get_registry
 from gensynth.rng import seed_everything
 from gensynth.rundir import RunDir, load_weights
+from gensynth.runtime import select_device
 from gensynth.specs import ModelSpec
 from gensynth.trainer import RunContext, Trainer, TrainOptions
+from gensynth.translation import translate_images, translation_jobs
 from gensynth.version import __version__
 
 
@@ -67,7 +73,7 @@ def build_model(spec: ModelSpec, config: ModelConfig, seed: int | None = None) -
 
 def train(
     model: str,
-    data: str,
+    data: DataSpecs,
     out: str | Path,
     *,
     steps: int | None = None,
@@ -81,6 +87,8 @@ def train(
 ) -> RunContext:
     """Train ``model`` on ``data`` into the run directory ``out``.
 
+    ``data`` is a data spec (``"digits"``), or ``{domain: spec}`` for a model that
+    learns between domains (``{"a": "digits", "b": "mnist:PATH"}``).
     ``config`` holds model config overrides; ``options`` are :class:`TrainOptions` fields.
     With ``resume``, the run continues from its latest checkpoint; its recorded model
     config and data must match what is asked.
@@ -97,15 +105,16 @@ def train(
 
     seed = int(options.get("seed", 0))
     net = build_model(spec, config_obj, seed=seed)
-    dataset = load_data(data, net.data_request(), registry, download=download)
-    net.bind_data(dataset.info())
+    dataset = load_model_data(data, net.data_request(), registry, download=download)
+    net.bind_data(data_info(dataset))
     batch_size = int(options.get("batch_size", TrainOptions.batch_size))
     if (steps is None) == (epochs is None):
         raise GensynthError("give exactly one of --steps or --epochs")
     if steps is None:
-        steps = int(epochs) * BatchStream.steps_for(len(dataset), batch_size)
+        steps = int(epochs) * steps_per_epoch(dataset, batch_size)
     opts = TrainOptions(steps=int(steps), **options)
     opts.validate()
+    evaluate = training_evaluation(net, spec, opts, data, registry) if opts.eval_every else None
 
     if not (resume and run.exists()):
         run.path.mkdir(parents=True, exist_ok=True)
@@ -114,17 +123,23 @@ def train(
             "torch_version": torch.__version__,
             "model": {"id": spec.id, "plugin": spec.plugin, "plugin_version": spec.version, "config": config_obj.to_dict()},
             "training": {**vars(opts)},
-            "data": {"spec": data, "info": dataset.info()},
+            "data": {"spec": _spec_record(data), "info": data_info(dataset)},
         })
     else:
         recorded = run.read_config()
         recorded["training"] = {**vars(opts)}
         run.write_config(recorded)
-    trainer = Trainer(net, dataset, run.path, opts, model_id=spec.id, manager=registry.manager, hooks=hooks, progress=progress)
+    trainer = Trainer(net, dataset, run.path, opts, model_id=spec.id, manager=registry.manager, hooks=hooks,
+                      progress=progress, evaluate=evaluate)
     return trainer.fit(resume=resume)
 
 
-def _check_same_run(recorded: dict[str, Any], spec: ModelSpec, config: ModelConfig, data: str) -> None:
+def _spec_record(data: DataSpecs) -> str | dict[str, str]:
+    """How ``config.json`` records the data specs: the spec, or ``{domain: spec}``."""
+    return data if isinstance(data, str) else dict(data)
+
+
+def _check_same_run(recorded: dict[str, Any], spec: ModelSpec, config: ModelConfig, data: DataSpecs) -> None:
     model = recorded["model"]
     if model.get("id") != spec.id:
         raise GensynthError(f"cannot resume: the run trained {model.get('id')}, not {spec.id}")
@@ -134,8 +149,10 @@ def _check_same_run(recorded: dict[str, Any], spec: ModelSpec, config: ModelConf
             f"cannot resume: model config differs from the run's in {', '.join(differing)}; "
             "drop those --set/--config values or start a new run with another --out"
         )
-    if recorded.get("data", {}).get("spec") != data:
-        raise GensynthError(f"cannot resume: the run was trained on --data {recorded['data'].get('spec')}, not {data}")
+    trained_on = recorded.get("data", {}).get("spec")
+    if trained_on != _spec_record(data):
+        raise GensynthError(f"cannot resume: the run was trained on {describe_specs(trained_on)}, "
+                            f"not {describe_specs(data)}")
 
 
 def load_run(run_dir: str | Path, device: str | torch.device = "cpu", registry: Registry | None = None) -> Model:
@@ -164,3 +181,58 @@ def save_pretrained(model: Model, folder: str | Path, model_id: str) -> None:
     run.write_config({"gensynth_version": __version__,
                       "model": {"id": spec.id, "plugin": spec.plugin, "plugin_version": spec.version, "config": model.config.to_dict()}})
     save_weights(model, run.weights_path, {"model_id": spec.id})
+
+
+def translate(run_dir: str | Path, inputs: Iterable[str | Path], out_dir: str | Path, *, direction: str,
+              device: str | torch.device = "cpu", batch_size: int = 64) -> list[Path]:
+    """Translate image files and folders (recursively) with the model in ``run_dir``; one PNG per input
+    image under ``out_dir`` (see :mod:`gensynth.translation`). Returns the written paths."""
+    registry = get_registry()
+    spec = model_spec(RunDir(run_dir).read_config()["model"]["id"], registry)
+    require(spec, TRANSLATE, "gensynth translate", registry.list_models())
+    jobs = translation_jobs(inputs)
+    return translate_images(load_run(run_dir, device, registry), jobs, direction, out_dir, batch_size)
+
+
+def evaluate(
+    run_dir: str | Path,
+    metrics: Iterable[str],
+    *,
+    reference: str | None = None,
+    num_samples: int | None = None,
+    seed: int = 0,
+    extractor: str = DEFAULT_EXTRACTOR,
+    extractor_weights: str | Path | None = None,
+    extractor_options: Mapping[str, str] = (),
+    classifier_data: str | None = None,
+    params: Mapping[str, Mapping[str, Any]] = (),
+    device: str = "auto",
+    save: bool = True,
+) -> EvaluationReport:
+    """Measure ``metrics`` (ids or short names) of the model in ``run_dir`` against ``reference``.
+
+    ``reference`` is a data spec (default: the run's ``--data``); ``params`` sets metric
+    parameters (``{"kid": {"subset_size": 500}}``). With ``save``, the report is written to
+    ``RUN_DIR/eval/<timestamp>.json`` (``report.path``).
+    """
+    registry = get_registry()
+    run = RunDir(run_dir)
+    recorded = run.read_config()
+    reference = reference or recorded.get("data", {}).get("spec")
+    if not isinstance(reference, str):
+        raise GensynthError(f"{run.path} records no single data set to compare with; pass --reference SPEC")
+    target = select_device(device)
+    net = load_run(run.path, target, registry)
+    spec = model_spec(recorded["model"]["id"], registry)
+    evaluation = Evaluation(list(metrics), reference, net.data_request(), registry, device=target, params=dict(params),
+                            num_samples=num_samples, seed=seed, extractor=extractor,
+                            extractor_weights=extractor_weights, extractor_options=dict(extractor_options),
+                            classifier_data=classifier_data)
+    results = evaluation.run(net, spec)
+    latest = run.latest_checkpoint()
+    facts = {"dir": str(run.path), "model_id": spec.id, "step": latest[0] if latest else None,
+             "weights_sha256": file_sha256(run.weights_path)}
+    report = EvaluationReport(facts, results)
+    if save:
+        report.save(run.path / "eval")
+    return report

@@ -136,13 +136,13 @@ def _scalar(tp: Any, value: Any) -> Any:
     return tp(value)
 
 
-def parse_assignments(items: typing.Iterable[str]) -> dict[str, str]:
-    """Parse ``--set key=value`` items into a dict of raw strings."""
+def parse_assignments(items: typing.Iterable[str], option: str = "--set") -> dict[str, str]:
+    """Parse ``--set key=value`` items (or those of another ``option``) into a dict of raw strings."""
     out: dict[str, str] = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise GensynthError(f"--set expects key=value, got {item!r}")
+            raise GensynthError(f"{option} expects key=value, got {item!r}")
         out[key.strip()] = value.strip()
     return out
 

@@ -49,6 +49,16 @@ def register_evaluators(register: Callable[..., None]) -> None:
 
 
 @hookspec
+def register_extractors(register: Callable[..., None]) -> None:
+    """Declare feature extractors for ``gensynth evaluate --extractor NAME`` with
+    ``register(ExtractorSpec(name=..., summary=..., target=...))``.
+
+    The target is a callable ``(setup: ExtractorSetup) -> FeatureExtractor``
+    (see :mod:`gensynth.evaluator`).
+    """
+
+
+@hookspec
 def register_datasets(register: Callable[..., None]) -> None:
     """Declare data sources for ``--data`` with ``register(DatasetSpec(name=..., argument="PATH", ...))``.
 
@@ -87,4 +97,4 @@ def on_run_end(run: Any, status: str) -> None:
     """Training ended with ``status``: ``"completed"``, ``"interrupted"`` or ``"failed"``."""
 
 
-REGISTRATION_HOOKS = ("register_models", "register_losses", "register_evaluators", "register_datasets")
+REGISTRATION_HOOKS = ("register_models", "register_losses", "register_evaluators", "register_extractors", "register_datasets")

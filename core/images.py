@@ -38,15 +38,17 @@ def save_grid(images: torch.Tensor, path: str | Path, nrow: int | None = None) -
     return path
 
 
+def save_image(image: torch.Tensor, path: str | Path) -> Path:
+    """One image (C, H, W) in [-1, 1] as a PNG (grey or RGB), written atomically."""
+    path = Path(path)
+    write_bytes_atomic(path, _png_bytes(image.detach().float().cpu().clamp(-1, 1) * 0.5 + 0.5))
+    return path
+
+
 def save_each(images: torch.Tensor, out_dir: str | Path, prefix: str = "sample") -> list[Path]:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for i, image in enumerate(images.detach().float().cpu().clamp(-1, 1) * 0.5 + 0.5):
-        path = out_dir / f"{prefix}-{i:05d}.png"
-        write_bytes_atomic(path, _png_bytes(image))
-        paths.append(path)
-    return paths
+    return [save_image(image, out_dir / f"{prefix}-{i:05d}.png") for i, image in enumerate(images)]
 
 
 def as_images(samples: torch.Tensor) -> torch.Tensor:
@@ -63,3 +65,16 @@ def render_points(points: torch.Tensor, extent: float, size: int = 256) -> torch
     hist = torch.histogramdd(pts, bins=[size, size], range=[-extent, extent, -extent, extent]).hist
     image = 1.0 - 2.0 * (hist.t().flip(0) > 0).float()
     return image[None, None]
+
+
+def side_by_side(*images: torch.Tensor) -> torch.Tensor:
+    """Batches of images (N, C, H, W) joined along the width, grey made RGB when the channels differ:
+    item ``i`` shows ``images[0][i]``, ``images[1][i]``, ... in one row (an input beside its reconstruction)."""
+    channels = max(x.shape[1] for x in images)
+    return torch.cat([x.float().expand(-1, channels, -1, -1) for x in images], dim=-1)
+
+
+def tiled(images: torch.Tensor, nrow: int) -> torch.Tensor:
+    """``images`` (N, C, H, W) in [-1, 1] tiled into one picture (1, C, H', W') with ``nrow`` per row,
+    for a preview whose layout matters (one row per class)."""
+    return grid(images, nrow)[None] * 2 - 1

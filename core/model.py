@@ -6,6 +6,12 @@ phases of one training iteration; the Trainer zeroes gradients, runs each
 phase's loss under the run's precision, calls ``backward`` and steps the
 phase's optimizer. A GAN has two phases (discriminator, generator), a
 CycleGAN may have more; the Trainer does not care.
+
+The batch each phase receives is ``{"x": images or points, "y": labels}``
+(``"y"`` only when the data has labels). A model that learns between several
+data domains asks for them by name in :meth:`Model.data_request` and receives
+``{domain: {"x": ..., "y": ...}}``, e.g. ``{"a": {"x": ...}, "b": {"x": ...}}``
+(see :mod:`gensynth.data.domains`).
 """
 
 from __future__ import annotations
@@ -19,7 +25,8 @@ from torch import nn
 from gensynth.config import ModelConfig
 from gensynth.data.request import DataRequest
 
-Batch = Mapping[str, torch.Tensor]
+#: ``{"x": ..., "y": ...}``, or ``{domain: {"x": ..., "y": ...}}`` for a model that asks for domains.
+Batch = Mapping[str, Any]
 #: ``loss(batch, scratch) -> (loss, logs)``; ``scratch`` is a dict shared by the phases
 #: of one iteration (for example to reuse generated images); ``logs`` are detached scalars.
 LossFn = Callable[[Batch, dict], "tuple[torch.Tensor, dict[str, torch.Tensor]]"]
@@ -58,8 +65,13 @@ class Model(nn.Module):
 
     # -- data -----------------------------------------------------------------
 
-    def data_request(self) -> DataRequest:
-        """What the data must look like: kind, resolution, channels, labels."""
+    def data_request(self) -> DataRequest | dict[str, DataRequest]:
+        """What the data must look like: kind, resolution, channels, labels.
+
+        A model that learns between data domains returns one request per domain,
+        ``{"a": DataRequest(...), "b": DataRequest(...)}``; it is then trained on
+        ``--data-a SPEC --data-b SPEC`` (or a source that holds both domains).
+        """
         c = self.config
         return DataRequest(
             kind="image",
@@ -69,7 +81,8 @@ class Model(nn.Module):
         )
 
     def bind_data(self, info: Mapping[str, Any]) -> None:
-        """Called once before training with facts about the data (e.g. ``num_classes``)."""
+        """Called once before training with facts about the data (e.g. ``num_classes``);
+        ``{domain: facts}`` when the model asked for domains."""
 
     # -- training -------------------------------------------------------------
 

@@ -5,7 +5,11 @@ own models register through that same group. Unlike pluggy's bulk
 ``load_setuptools_entrypoints``, every entry point is imported, validated and
 called separately: a plugin that fails to import, declares an incompatible API
 range, names an unknown hook or raises in a hook is recorded as a row with its
-reason, and everything else keeps working.
+reason, and everything else keeps working. Every failure names the command
+that removes or disables the plugin (:attr:`PluginRecord.remedy`).
+
+Plugins switched off with ``gensynth plugins disable NAME`` (see
+:mod:`gensynth.user_settings`) are listed as ``disabled`` and never imported.
 
 Environment:
 
@@ -21,12 +25,13 @@ import re
 import sys
 import traceback
 from importlib import metadata
-from typing import Any, Callable
+from typing import Any, Callable, Collection
 
 import pluggy
 
 from gensynth import hookspecs
 from gensynth.errors import PluginError
+from gensynth.user_settings import disabled_plugins
 from gensynth.version import PLUGIN_API_VERSION
 
 ENTRY_POINT_GROUP = "gensynth"
@@ -42,7 +47,7 @@ class PluginRecord:
     version: str
     module: str
     builtin: bool
-    status: str = "ok"  # ok | error | incompatible | skipped
+    status: str = "ok"  # ok | error | incompatible | skipped | disabled
     reason: str = ""
     warnings: list[str] = dataclasses.field(default_factory=list)
     registered: dict[str, list[str]] = dataclasses.field(default_factory=dict)
@@ -52,13 +57,33 @@ class PluginRecord:
     def status_text(self) -> str:
         return self.status if not self.reason else f"{self.status}: {self.reason}"
 
+    @property
+    def registers(self) -> str:
+        """What the plugin registered, e.g. ``models: dcgan, mlp-gan; datasets: digits`` (empty: nothing)."""
+        return "; ".join(f"{kind}: {', '.join(names)}" for kind, names in self.registered.items())
+
+    @property
+    def failed(self) -> bool:
+        return self.status in ("error", "incompatible")
+
+    @property
+    def remedy(self) -> str:
+        """The commands that remove or disable this plugin (a built-in can only be disabled)."""
+        disable = f"gensynth plugins disable {self.name}"
+        return disable if self.builtin else f"gensynth uninstall {self.distribution}  or  {disable}"
+
+    @property
+    def problem(self) -> str:
+        """What went wrong and how to get rid of it, on one line."""
+        return f"plugin {self.name!r} ({self.distribution} {self.version}): {self.status_text} ({self.remedy})"
+
     def fail(self, status: str, reason: str, exc: BaseException | None = None) -> None:
         self.status, self.reason = status, reason
         self.registered = {}
         if exc is not None:
             self.traceback = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         if strict_mode():
-            raise PluginError(f"plugin {self.name!r} ({self.distribution} {self.version}): {status}: {reason}") from exc
+            raise PluginError(self.problem) from exc
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -71,6 +96,7 @@ class PluginRecord:
             "reason": self.reason,
             "warnings": self.warnings,
             "registered": self.registered,
+            "remedy": self.remedy if self.failed else "",
         }
 
 
@@ -89,7 +115,8 @@ def _allowed_third_party() -> set[str] | None:
     return {normalize_distribution(n) for n in raw.split(",") if n.strip()}
 
 
-def _entry_points() -> list[metadata.EntryPoint]:
+def entry_points() -> list[metadata.EntryPoint]:
+    """The ``gensynth`` entry points, built-ins first (reading metadata only, importing nothing)."""
     return sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: (ep.dist.name != BUILTIN_DISTRIBUTION if ep.dist else True, ep.name))
 
 
@@ -114,13 +141,23 @@ class PluginManager:
         self.pm.add_hookspecs(hookspecs)
         self.records: list[PluginRecord] = []
         self._hook_names = {n for n in dir(hookspecs) if hasattr(getattr(hookspecs, n), "gensynth_spec")}
+        #: Called with a plugin's record right before its code runs (import, registration
+        #: hooks), so that an isolated probe can tell which plugin hung or crashed.
+        self.on_plugin_code: Callable[[PluginRecord], None] | None = None
+
+    def entering(self, record: PluginRecord) -> None:
+        """Announce that ``record``'s plugin code is about to run."""
+        if self.on_plugin_code is not None:
+            self.on_plugin_code(record)
 
     # -- loading ------------------------------------------------------------
 
-    def load_entry_points(self) -> None:
+    def load_entry_points(self, exclude: Collection[str] = ()) -> None:
+        """Import and register every entry point; those named in ``exclude`` are skipped."""
         allowed = _allowed_third_party()
+        disabled = disabled_plugins()
         seen: dict[str, PluginRecord] = {}
-        for ep in _entry_points():
+        for ep in entry_points():
             dist = ep.dist
             record = PluginRecord(
                 name=ep.name,
@@ -135,9 +172,16 @@ class PluginManager:
                 record.fail("error", f"duplicate plugin name {ep.name!r}, already provided by {other.distribution}")
                 continue
             seen[ep.name] = record
+            if ep.name in disabled:
+                record.status, record.reason = "disabled", f"turn it back on with `gensynth plugins enable {ep.name}`"
+                continue
             if not record.builtin and allowed is not None and normalize_distribution(record.distribution) not in allowed:
                 record.status, record.reason = "skipped", "not listed in GENSYNTH_PLUGINS"
                 continue
+            if ep.name in exclude:
+                record.status, record.reason = "skipped", "excluded from this discovery"
+                continue
+            self.entering(record)
             self._load_one(ep, record)
 
     def _load_one(self, ep: metadata.EntryPoint, record: PluginRecord) -> None:
@@ -193,7 +237,10 @@ class PluginManager:
             try:
                 function(**kwargs)
             except Exception as exc:
+                record = self.record(plugin_name)
+                remedy = f" ({record.remedy})" if record else ""
+                message = f"hook {hook_name} of plugin {plugin_name!r} failed: {type(exc).__name__}: {exc}{remedy}"
                 if strict_mode():
-                    raise PluginError(f"hook {hook_name} of plugin {plugin_name!r} failed: {type(exc).__name__}: {exc}") from exc
-                print(f"warning: hook {hook_name} of plugin {plugin_name!r} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+                    raise PluginError(message) from exc
+                print(f"warning: {message}", file=sys.stderr)
 

@@ -1,4 +1,4 @@
-"""The registry: every model, loss, evaluator and dataset that plugins declared.
+"""The registry: every model, loss, evaluator, feature extractor and dataset that plugins declared.
 
 Ids are ``plugin:name``. A short name resolves when exactly one plugin
 registered it; when several did, every one stays listed under its qualified id
@@ -14,12 +14,13 @@ from typing import Any, Iterable
 from gensynth.errors import GensynthError
 from gensynth.hookspecs import REGISTRATION_HOOKS
 from gensynth.plugin_loader import PluginManager, PluginRecord
-from gensynth.specs import DatasetSpec, EvaluatorSpec, LossSpec, ModelSpec, Spec
+from gensynth.specs import DatasetSpec, EvaluatorSpec, ExtractorSpec, LossSpec, ModelSpec, Spec
 
 KINDS: dict[str, type[Spec]] = {
     "models": ModelSpec,
     "losses": LossSpec,
     "evaluators": EvaluatorSpec,
+    "extractors": ExtractorSpec,
     "datasets": DatasetSpec,
 }
 
@@ -44,6 +45,7 @@ class Registry:
             if record is None:  # an object registered directly (tests, notebooks)
                 record = PluginRecord(plugin_name, "(in process)", "", plugin_name, builtin=False)
                 self.manager.records.append(record)
+            self.manager.entering(record)
             self._collect_plugin(record, calls)
 
     def _collect_plugin(self, record: PluginRecord, calls: list[tuple[str, Any]]) -> None:

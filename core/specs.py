@@ -66,7 +66,9 @@ class ModelSpec(Spec):
     ``config`` is the model's :class:`~gensynth.config.ModelConfig` subclass (defined in
     a torch-free module). ``data`` is ``"image"`` or ``"points"``; ``resolutions`` and
     ``channels`` list what the model supports; ``capabilities`` name optional features
-    (``"conditional"``, ``"translate"``, ``"reconstruct"``, ...).
+    (``"conditional"``, ``"translate"``, ``"reconstruct"``, ...). ``test_config`` holds
+    config values that make the model small (narrow layers) so that the conformance
+    kit (:mod:`gensynth.testing`) checks it in seconds.
     """
 
     kind: ClassVar[str] = "model"
@@ -77,6 +79,7 @@ class ModelSpec(Spec):
     resolutions: tuple[int, ...] = ()
     channels: tuple[int, ...] = ()
     capabilities: tuple[str, ...] = ()
+    test_config: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def validate(self) -> None:
         super().validate()
@@ -113,16 +116,31 @@ class EvaluatorSpec(Spec):
 
 
 @dataclasses.dataclass
+class ExtractorSpec(Spec):
+    """A feature extractor that metrics compare real and generated images with.
+
+    The target is a callable ``(setup: ExtractorSetup) -> FeatureExtractor``
+    (see :mod:`gensynth.evaluator`).
+    """
+
+    kind: ClassVar[str] = "extractor"
+
+
+@dataclasses.dataclass
 class DatasetSpec(Spec):
     """A data source selected with ``--data NAME`` or ``--data NAME:ARGUMENT``.
 
     ``argument`` names what follows the colon (``"PATH"``), empty when none is taken.
     The target is a callable ``(argument, request, *, download=False)`` returning
     ``TensorData`` or ``StreamingImages`` (see :mod:`gensynth.data.dataset`).
+    ``domains`` names the data domains a source holds when it holds several
+    (``("a", "b")`` for unpaired image sets); it is then called once per domain,
+    with ``request.domain`` set (see :mod:`gensynth.data.domains`).
     """
 
     kind: ClassVar[str] = "dataset"
     argument: str = ""
+    domains: tuple[str, ...] = ()
 
     @property
     def usage(self) -> str:

@@ -16,11 +16,11 @@ import signal
 import threading
 import time
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import torch
 
-from gensynth.data.loader import BatchStream
+from gensynth.data.domains import open_batches, smallest_size
 from gensynth.errors import GensynthError, NonFiniteLoss, TrainingInterrupted
 from gensynth.images import as_images, grid, save_grid
 from gensynth.model import Model
@@ -48,11 +48,20 @@ class TrainOptions:
     preview_samples: int = 64
     device: str = "auto"
     precision: str = "fp32"
+    #: Evaluate every N steps (0: never) with the metrics ``eval_metrics`` against ``eval_reference``
+    #: (default: the training data), from ``eval_samples`` generated samples (0: each metric's default).
+    eval_every: int = 0
+    eval_metrics: tuple[str, ...] = ()
+    eval_reference: str = ""
+    eval_samples: int = 0
 
     def validate(self) -> None:
         for name in ("steps", "batch_size", "log_every", "sample_every", "checkpoint_every", "preview_samples"):
             if getattr(self, name) < 1:
                 raise GensynthError(f"{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
+        for name in ("eval_every", "eval_samples"):
+            if getattr(self, name) < 0:
+                raise GensynthError(f"{name.replace('_', '-')} must be at least 0, got {getattr(self, name)}")
 
 
 @dataclasses.dataclass
@@ -73,8 +82,13 @@ class RunContext:
 class Trainer:
     """Drive ``model`` on ``data`` into ``run_dir`` (see :mod:`gensynth.rundir`).
 
+    ``data`` is one data set, or ``{domain: data set}`` for a model that asks for
+    several domains (see :mod:`gensynth.data.domains`).
+
     ``hooks`` are extra objects with ``@gensynth.hookimpl`` lifecycle methods, called
-    next to the installed plugins' ones.
+    next to the installed plugins' ones. ``evaluate(run) -> {name: value}`` is called
+    every ``options.eval_every`` steps (see :mod:`gensynth.evaluation.training`); its
+    values are logged under ``eval/<name>`` and passed to ``on_evaluation_done``.
     """
 
     def __init__(
@@ -88,14 +102,17 @@ class Trainer:
         manager: PluginManager | None = None,
         hooks: Iterable[object] = (),
         progress: bool = True,
+        evaluate: Callable[[RunContext], dict[str, float]] | None = None,
     ) -> None:
         options.validate()
+        if options.eval_every and evaluate is None:
+            raise ValueError("TrainOptions.eval_every needs Trainer(evaluate=...)")
+        self.evaluate = evaluate
         self.model, self.data, self.options = model, data, options
         self.run = RunDir(run_dir)
         self.model_id = model_id
         self.manager = manager or PluginManager()
-        for hook in hooks:
-            self.manager.pm.register(hook)
+        self.hooks = list(hooks)
         self.progress = progress
         self._stop_requested = False
         self._preview_batch: dict | None = None
@@ -128,16 +145,20 @@ class Trainer:
         logger = Logger(self.run.logs_dir, enabled=runtime.is_main)
         ctx = RunContext(self.run.path, model, self.model_id, opts, runtime, logger, opts.steps, step=start,
                          last_checkpoint=checkpoint[1] if checkpoint else None)
-        stream = BatchStream(self.data, opts.batch_size, opts.seed, start_step=start, device=runtime.device)
-        self.manager.call_each("on_run_start", run=ctx)
+        stream = open_batches(self.data, opts.batch_size, opts.seed, start_step=start, device=runtime.device)
+        for hook in self.hooks:  # registered for this run only: the manager may be the process-wide one
+            self.manager.pm.register(hook)
         status = "failed"
         try:
+            self.manager.call_each("on_run_start", run=ctx)
             with self._sigint_saves(), self._progress_bar(start) as advance:
                 self._loop(ctx, stream, optimizers, schedulers, scaler, phases, advance)
             status = "interrupted" if self._stop_requested else "completed"
         finally:
             self.manager.call_each("on_run_end", run=ctx, status=status)
             logger.close()
+            for hook in self.hooks:
+                self.manager.pm.unregister(hook)
         if self._stop_requested:
             raise TrainingInterrupted(
                 f"interrupted at step {ctx.step}; checkpoint saved in {ctx.last_checkpoint}; continue with --resume"
@@ -187,10 +208,19 @@ class Trainer:
                 advance(step, None)
             if step % opts.sample_every == 0 or step == opts.steps:
                 self._write_preview(ctx, step)
+            if opts.eval_every and (step % opts.eval_every == 0 or step == opts.steps):
+                self._evaluate(ctx, step)
             if self._stop_requested or step % opts.checkpoint_every == 0 or step == opts.steps:
                 self._save(ctx, step, optimizers, schedulers, scaler)
             if self._stop_requested:
                 return
+
+    def _evaluate(self, ctx: RunContext, step: int) -> None:
+        if not ctx.runtime.is_main:
+            return
+        results = self.evaluate(ctx)
+        ctx.logger.scalars(step, {f"eval/{name}": value for name, value in results.items()})
+        self.manager.call_each("on_evaluation_done", run=ctx, step=step, results=results)
 
     def _log(self, ctx: RunContext, step: int, means: dict[str, float], optimizers) -> None:
         scalars = {f"loss/{k}" if "/" not in k else k: v for k, v in means.items()}
@@ -209,8 +239,8 @@ class Trainer:
         if not ctx.runtime.is_main:
             return
         if self._preview_batch is None:
-            size = min(self.options.preview_samples, len(self.data))
-            self._preview_batch = next(BatchStream(self.data, size, PREVIEW_SEED, device=ctx.runtime.device))
+            size = min(self.options.preview_samples, smallest_size(self.data))
+            self._preview_batch = next(open_batches(self.data, size, PREVIEW_SEED, device=ctx.runtime.device))
         for name, pictures in self.model.previews(self._preview_batch, self.options.preview_samples, PREVIEW_SEED).items():
             images = as_images(pictures)
             prefix = "" if name == "samples" else f"{name}-"

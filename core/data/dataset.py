@@ -1,7 +1,8 @@
 """The two forms data takes: :class:`TensorData` in memory, :class:`StreamingImages` decoded on demand.
 
 Both have ``kind`` (``"image"`` or ``"points"``), ``shape`` (of one sample),
-``num_classes``, ``has_labels``, ``source`` (the ``--data`` text), ``len()`` and
+``num_classes``, ``has_labels``, ``source`` (the ``--data`` text), ``facts``
+(what a source adds to ``info()``, such as a mixture's modes), ``len()`` and
 ``info()``. :class:`~gensynth.data.loader.BatchStream` turns either into batches
 ``{"x": ..., "y": ...}`` (``"y"`` only when there are labels).
 """
@@ -33,6 +34,7 @@ class _Described:
     shape: tuple[int, ...]
     num_classes: int | None
     source: str
+    facts: dict[str, Any]
 
     @property
     def has_labels(self) -> bool:
@@ -47,6 +49,7 @@ class _Described:
             "shape": list(self.shape),
             "num_classes": self.num_classes,
             "streaming": isinstance(self, StreamingImages),
+            **self.facts,
         }
 
 
@@ -61,6 +64,7 @@ class TensorData(_Described):
     y: torch.Tensor | None = None
     num_classes: int | None = None
     source: str = ""
+    facts: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.x.dtype != torch.float32 or self.x.ndim not in (2, 4):
@@ -114,6 +118,7 @@ class StreamingImages(_Described, Dataset):
         self.num_classes = num_classes
         self.shape = (channels, size, size)
         self.source = source
+        self.facts: dict[str, Any] = {}
 
     def __len__(self) -> int:
         return len(self.files)

@@ -88,6 +88,15 @@ class BatchStream:
         return next(self._batches)
 
 
+def ordered_batches(data: TensorData | StreamingImages, batch_size: int) -> Iterator[dict[str, torch.Tensor]]:
+    """Every sample once, in the data's own order, in batches of ``batch_size`` (the last may be smaller)."""
+    if isinstance(data, TensorData):
+        for start in range(0, len(data), batch_size):
+            yield data.batch(torch.arange(start, min(start + batch_size, len(data)), device=data.x.device))
+    else:
+        yield from worker_batches(DataLoader(data, batch_size=batch_size, num_workers=worker_count(len(data))))
+
+
 def _memory_batches(data: TensorData, order: BatchOrder, step: int) -> Iterator[dict[str, torch.Tensor]]:
     while True:
         yield data.batch(order.indices(step).to(data.x.device))

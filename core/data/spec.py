@@ -5,13 +5,15 @@
 qualified by its plugin when two plugins register the same name
 (``datasets:mnist:/data/mnist``): when the text before the first colon is a
 plugin and the next part is one of that plugin's datasets, the qualified
-reading wins.
+reading wins. A suffix ``@START:END`` selects part of the source (see
+:mod:`gensynth.data.split`).
 """
 
 from __future__ import annotations
 
 from gensynth.data.dataset import StreamingImages, TensorData
 from gensynth.data.request import DataRequest
+from gensynth.data.split import split_spec
 from gensynth.errors import GensynthError
 from gensynth.registry import Registry
 from gensynth.specs import DatasetSpec
@@ -43,14 +45,30 @@ def load_data(spec_text: str, request: DataRequest, registry: Registry, *,
 
     ``download`` lets sources that can fetch files (``torchvision``) do so.
     """
-    spec, argument = parse_data_spec(spec_text, registry)
+    source_text, split = split_spec(spec_text)
+    spec, argument = parse_data_spec(source_text, registry)
+    check_domain(spec, spec_text, request)
     data = spec.load()(argument, request, download=download)
     if not isinstance(data, (TensorData, StreamingImages)):
         raise GensynthError(f"dataset {spec.id} returned {type(data).__name__}, not TensorData or StreamingImages; "
                             f"report this to the author of plugin {spec.plugin!r}")
     data.source = spec_text
+    if split is not None:
+        data = split.apply(data)
     check_request(data, request)
     return data
+
+
+def check_domain(spec: DatasetSpec, spec_text: str, request: DataRequest) -> None:
+    """Raise a GensynthError when a source that holds several domains is not asked for one of them."""
+    if not spec.domains or request.domain in spec.domains:
+        return
+    held = ", ".join(spec.domains)
+    if request.domain is None:
+        raise GensynthError(f"--data {spec_text} holds the data domains {held} of a model that learns between "
+                            f"domains, but this model trains on one data set; give one domain's images, e.g. folder:PATH")
+    raise GensynthError(f"--data {spec_text} holds the data domains {held}, not {request.domain!r} that this model "
+                        f"asks for; give --data-{request.domain} SPEC")
 
 
 def check_request(data: TensorData | StreamingImages, request: DataRequest) -> None:

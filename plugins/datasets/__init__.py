@@ -24,6 +24,10 @@ def register_datasets(register):
         summary="every image under PATH (recursive); one sub-folder per class gives labels",
     ))
     register(DatasetSpec(
+        name="unpaired", argument="PATH", target="gensynth.plugins.datasets.unpaired:load", domains=("a", "b"),
+        summary="two unpaired image domains for translation: PATH/trainA (domain a) and PATH/trainB (domain b)",
+    ))
+    register(DatasetSpec(
         name="torchvision", argument="NAME:ROOT", target="gensynth.plugins.datasets.torchvision_datasets:load",
         summary="a torchvision dataset class (MNIST, FashionMNIST, CIFAR10, ...) stored under ROOT (train split)",
     ))

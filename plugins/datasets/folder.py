@@ -12,12 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from gensynth.data.dataset import StreamingImages, TensorData, images_from_files
-from gensynth.data.files import existing_folder
+from gensynth.data.files import existing_folder, list_images
 from gensynth.data.images import native_format, open_image
 from gensynth.data.request import DataRequest
 from gensynth.errors import GensynthError
-
-EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 
 
 def load(argument: str, request: DataRequest, *, download: bool = False) -> TensorData | StreamingImages:
@@ -30,19 +28,6 @@ def load(argument: str, request: DataRequest, *, download: bool = False) -> Tens
         native_channels, native_size = native_format(open_image(files[0]))
         channels, size = channels or native_channels, size or native_size
     return images_from_files(files, channels, size, labels, len(classes) if labels is not None else None)
-
-
-def list_images(root: Path) -> list[Path]:
-    """Image files under ``root`` in sorted order, hidden ones left out."""
-    files = sorted(
-        path for path in root.rglob("*")
-        if path.suffix.lower() in EXTENSIONS
-        and not any(part.startswith(".") for part in path.relative_to(root).parts)
-        and path.is_file()
-    )
-    if not files:
-        raise GensynthError(f"no images in {root} or its sub-folders: looked for {' '.join(EXTENSIONS)} files")
-    return files
 
 
 def class_labels(root: Path, files: list[Path], required: bool) -> tuple[list[int] | None, list[str]]:

@@ -1,7 +1,9 @@
 """``ring8`` and ``grid25``: 2-D Gaussian mixtures of the VEEGAN/PacGAN mode-collapse protocol.
 
 :func:`mixture_modes` gives the centres and standard deviation so that evaluation
-can count covered modes and high-quality samples against the same mixture.
+can count covered modes and high-quality samples against the same mixture; the
+loaded data carries them in ``info()["mixture"]``, which is how the evaluation
+(in the core, which never imports this plugin) finds them.
 """
 
 from __future__ import annotations
@@ -38,8 +40,11 @@ def sample_mixture(name: str, n: int, seed: int) -> tuple[torch.Tensor, torch.Te
 
 
 def _load(name: str) -> TensorData:
+    """The points, labelled by mode; ``info()["mixture"]`` carries the centres and std for evaluation."""
     points, modes = sample_mixture(name, NUM_POINTS, SEED)
-    return TensorData(points, modes, num_classes=len(mixture_modes(name)[0]))
+    centres, std = mixture_modes(name)
+    facts = {"mixture": {"modes": centres.tolist(), "std": std}}
+    return TensorData(points, modes, num_classes=len(centres), facts=facts)
 
 
 def load_ring8(argument: str, request: DataRequest, *, download: bool = False) -> TensorData:

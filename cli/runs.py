@@ -1,0 +1,42 @@
+"""A trained run as the commands that use it see it: its model, its metadata and capability checks."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import torch
+
+from gensynth import api
+from gensynth.capabilities import CONDITIONAL, check_label, require
+from gensynth.model import Model
+from gensynth.registry import Registry, get_registry
+from gensynth.rundir import RunDir
+from gensynth.specs import ModelSpec
+
+
+@dataclasses.dataclass
+class TrainedRun:
+    spec: ModelSpec
+    model: Model
+    registry: Registry
+
+    def has(self, capability: str) -> bool:
+        return capability in self.spec.capabilities
+
+    def require(self, capability: str, wanted: str) -> None:
+        """A one-line error when ``wanted`` (e.g. ``"--label"``) needs a capability this model lacks."""
+        require(self.spec, capability, wanted, self.registry.list_models())
+
+    def class_labels(self, label: int, count: int) -> torch.Tensor:
+        """``count`` copies of ``label``, after checking that the model is conditional and knows that class."""
+        self.require(CONDITIONAL, "--label")
+        check_label(label, self.model.num_classes)
+        return torch.full((count,), label, dtype=torch.int64)
+
+
+def open_run(run_dir: str | Path, device: torch.device) -> TrainedRun:
+    """The model saved in ``run_dir`` on ``device``, in eval mode, with its registered metadata."""
+    registry = get_registry()
+    spec = api.model_spec(RunDir(run_dir).read_config()["model"]["id"], registry)
+    return TrainedRun(spec, api.load_run(run_dir, device, registry), registry)

@@ -1,0 +1,24 @@
+"""The adversarial losses of the reference CycleGAN, on PatchGAN outputs (one logit per patch)."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+
+#: ``loss(outputs, real)``: how far the discriminator's ``outputs`` are from saying "real" (or "fake").
+AdversarialLoss = Callable[[torch.Tensor, bool], torch.Tensor]
+
+
+def lsgan(outputs: torch.Tensor, real: bool) -> torch.Tensor:
+    """Least squares (Mao et al. 2017): mean squared distance to 1 (real) or 0 (fake)."""
+    return F.mse_loss(outputs, torch.full_like(outputs, float(real)))
+
+
+def vanilla(outputs: torch.Tensor, real: bool) -> torch.Tensor:
+    """The original GAN cross-entropy on logits, against 1 (real) or 0 (fake)."""
+    return F.binary_cross_entropy_with_logits(outputs, torch.full_like(outputs, float(real)))
+
+
+LOSSES: dict[str, AdversarialLoss] = {"lsgan": lsgan, "vanilla": vanilla}

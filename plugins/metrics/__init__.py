@@ -1,0 +1,40 @@
+"""gensynth's built-in metrics and feature extractors, registered exactly as a third-party plugin registers its own.
+
+This module is imported while listing, so it stays torch-free: every metric and
+extractor lives behind a lazy ``module:attr`` target in a submodule.
+"""
+
+from gensynth import EvaluatorSpec, ExtractorSpec, hookimpl
+
+GENSYNTH_API = ">=1,<2"
+
+_METRICS = (
+    ("fid", "feature_metrics:FID", "Fréchet distance between Gaussian fits of real and generated features (exact, float64)"),
+    ("kid", "feature_metrics:KID", "Kernel distance: unbiased cubic-kernel MMD² over 100 subsets of 1,000 (torch-fidelity's)"),
+    ("is", "feature_metrics:InceptionScore", "Inception Score of the extractor's class logits over 10 splits"),
+    ("prc", "feature_metrics:PrecisionRecall", "Improved precision and recall on k-NN feature manifolds (k=3)"),
+    ("mode_coverage", "mode_coverage:ModeCoverage",
+     "Modes captured, % high quality and reverse KL on ring8/grid25 (VEEGAN/PacGAN protocol)"),
+    ("elbo", "likelihood:NegativeELBO", "Negative ELBO on held-out data, nats per example (models with elbo())"),
+    ("nll", "likelihood:ImportanceNLL", "Importance-sampled negative log-likelihood, nats per example (log_likelihood())"),
+    ("translation", "translation:TranslationAccuracy",
+     "Accuracy of a target-domain classifier on translated source images (models with translate())"),
+)
+
+
+@hookimpl
+def register_evaluators(register):
+    for name, target, summary in _METRICS:
+        register(EvaluatorSpec(name=name, summary=summary, target=f"gensynth.plugins.metrics.{target}"))
+
+
+@hookimpl
+def register_extractors(register):
+    register(ExtractorSpec(
+        name="classifier", target="gensynth.plugins.metrics.classifier:build",
+        summary="Small CNN trained on the labelled reference data (cached); penultimate features and class logits",
+    ))
+    register(ExtractorSpec(
+        name="inception", target="gensynth.plugins.metrics.inception:build",
+        summary="FID Inception-v3 of pytorch-fid/TF (2048 pool features, 1008 logits); weights from a local file",
+    ))

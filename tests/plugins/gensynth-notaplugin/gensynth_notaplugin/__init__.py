@@ -1,0 +1,1 @@
+"""A package with no entry point in group ``gensynth``: installing it with gensynth is a mistake."""

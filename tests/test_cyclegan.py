@@ -1,0 +1,305 @@
+"""The built-in CycleGAN: networks, losses, pools, schedule, multi-domain data, save/load and exact resume."""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from safetensors.torch import load_file, save_file
+
+from gensynth import api, hookimpl
+from gensynth.data.dataset import TensorData
+from gensynth.data.domains import DomainBatches, load_model_data, open_batches, steps_per_epoch
+from gensynth.data.loader import BatchStream
+from gensynth.data.request import DataRequest
+from gensynth.errors import GensynthError, TrainingInterrupted
+from gensynth.plugins.cyclegan.config import CycleGANConfig, receptive_field
+from gensynth.plugins.cyclegan.model import CycleGAN, linear_decay
+from gensynth.plugins.cyclegan.networks import ResnetBlock, patch_discriminator
+from gensynth.plugins.cyclegan.pool import ImagePool
+from gensynth.registry import get_registry
+from gensynth.rundir import RunDir
+
+TINY = {"image_size": 16, "ngf": 4, "ndf": 4, "n_blocks": 1, "pool_size": 4}
+
+
+def batch(config: CycleGANConfig, n: int = 3) -> dict[str, dict[str, torch.Tensor]]:
+    size = config.image_size
+    return {"a": {"x": torch.rand(n, config.channels_a, size, size) * 2 - 1},
+            "b": {"x": torch.rand(n, config.channels_b, size, size) * 2 - 1}}
+
+
+def iterate(model: CycleGAN, data: dict, optimizers: dict) -> tuple[dict[str, float], set[str]]:
+    """One iteration as the Trainer runs it; the logs and the parameters that got a gradient."""
+    logs, with_grad, scratch = {}, set(), {}
+    for phase in model.training_phases():
+        optimizers[phase.optimizer].zero_grad(set_to_none=True)
+        loss, parts = phase.loss(data, scratch)
+        loss.backward()
+        with_grad |= {n for n, p in model.named_parameters() if p.grad is not None and p.grad.abs().sum() > 0}
+        optimizers[phase.optimizer].step()
+        logs.update({phase.name: loss.item(), **{k: v.item() for k, v in parts.items()}})
+    return logs, with_grad
+
+
+def write_images(folder: Path, n: int, size: tuple[int, int] = (20, 24), seed: int = 0) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        Image.fromarray(rng.integers(0, 256, size, dtype=np.uint8)).save(folder / f"{i}.png")
+
+
+@pytest.fixture
+def unpaired(tmp_path) -> Path:
+    """The reference layout with domains of different sizes (10 and 7 images)."""
+    write_images(tmp_path / "up" / "trainA", 10, seed=1)
+    write_images(tmp_path / "up" / "trainB", 7, seed=2)
+    return tmp_path / "up"
+
+
+# -- model ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("changes", [{}, {"channels_b": 3, "lambda_identity": 0.0, "gan_mode": "vanilla"}])
+def test_one_iteration_trains_every_parameter(changes):
+    torch.manual_seed(0)
+    config = CycleGANConfig(**TINY, **changes)
+    model = CycleGAN(config)
+    data = batch(config)
+    logs, with_grad = iterate(model, data, model.configure_optimizers())
+    assert with_grad == {n for n, _ in model.named_parameters()}
+    identity = {"g/idt_a", "g/idt_b"} if config.lambda_identity else set()
+    assert set(logs) == {"g", "d", "g/adv_ab", "g/adv_ba", "g/cycle_a", "g/cycle_b", "d/a", "d/b"} | identity
+    assert all(math.isfinite(v) for v in logs.values())
+    assert math.isclose(logs["g"], sum(v for k, v in logs.items() if k.startswith("g/")), rel_tol=1e-5)
+    fake_b = model.translate(data["a"]["x"], "a2b")
+    assert fake_b.shape == data["b"]["x"].shape and fake_b.min() >= -1 and fake_b.max() <= 1
+    assert model.translate(fake_b, "b2a").shape == data["a"]["x"].shape
+    previews = model.previews(data, 2, seed=0)
+    assert set(previews) == {"a2b", "b2a"}
+    assert previews["a2b"].shape == (2, max(config.channels_a, config.channels_b), 16, 48)
+
+
+def test_networks_follow_the_reference_and_scale_down():
+    def blocks(net):
+        return sum(isinstance(m, ResnetBlock) for m in net.modules())
+
+    def strided(disc):
+        return sum(isinstance(m, torch.nn.Conv2d) and m.stride == (2, 2) for m in disc)
+
+    big = CycleGAN(CycleGANConfig(image_size=256, ngf=8, ndf=8))
+    mid = CycleGAN(CycleGANConfig(image_size=128, ngf=8, ndf=8))
+    small = CycleGAN(CycleGANConfig(ngf=8, ndf=8))
+    assert (blocks(big.g_ab), blocks(mid.g_ba), blocks(small.g_ab)) == (9, 6, 6)
+    assert (strided(big.d_a), strided(mid.d_b), strided(small.d_a)) == (3, 3, 2)
+    assert strided(CycleGAN(CycleGANConfig(image_size=8, ngf=2, ndf=2)).d_a) == 1
+    norms = [m for m in small.modules() if isinstance(m, torch.nn.InstanceNorm2d)]
+    assert norms and not any(m.affine or m.track_running_stats for m in norms)
+    assert any(isinstance(m, torch.nn.ReflectionPad2d) for m in small.g_ab)
+    assert small.d_a(torch.zeros(2, 1, 28, 28)).shape == (2, 1, 5, 5)
+
+
+@pytest.mark.parametrize("layers", [1, 2, 3])
+def test_patch_discriminator_receptive_field(layers):
+    """Without normalisation (which mixes the whole image) one output depends on exactly a
+    ``receptive_field(layers)``-pixel square of the input."""
+    disc = torch.nn.Sequential(*[m for m in patch_discriminator(1, 1, layers)
+                                 if not isinstance(m, torch.nn.InstanceNorm2d)]).double()
+    for m in disc:
+        if isinstance(m, torch.nn.Conv2d):
+            torch.nn.init.ones_(m.weight)
+            torch.nn.init.zeros_(m.bias)
+    x = torch.rand(1, 1, 160, 160, dtype=torch.float64, requires_grad=True)
+    out = disc(x)
+    out[0, 0, out.shape[2] // 2, out.shape[3] // 2].backward()
+    rows, cols = (x.grad[0, 0] != 0).nonzero().unbind(1)
+    assert int(rows.max() - rows.min()) + 1 == int(cols.max() - cols.min()) + 1 == receptive_field(layers)
+    assert [receptive_field(k) for k in (1, 2, 3)] == [16, 34, 70]
+
+
+def test_schedule_is_constant_then_linear_to_zero():
+    assert [round(linear_decay(10, 0.5)(s), 6) for s in range(11)] == [1] * 6 + [0.8, 0.6, 0.4, 0.2, 0.0]
+    assert all(linear_decay(10, 1.0)(s) == 1 for s in range(11))
+    model = CycleGAN(CycleGANConfig(**TINY, lr=1.0, decay_start=0.5))
+    optimizers = model.configure_optimizers()
+    schedulers = model.configure_schedulers(optimizers, 4)
+    seen = []
+    for _ in range(4):
+        seen.append([opt.param_groups[0]["lr"] for opt in optimizers.values()])
+        for opt in optimizers.values():
+            opt.step()
+        for scheduler in schedulers.values():
+            scheduler.step()
+    assert seen == [[1.0, 1.0], [1.0, 1.0], [1.0, 1.0], [0.5, 0.5]]
+
+
+def test_image_pool_mixes_past_fakes_from_the_global_rng():
+    first = torch.arange(3.0).view(3, 1, 1, 1)
+    second = torch.arange(3.0, 9.0).view(6, 1, 1, 1)
+
+    def run(seed):
+        torch.manual_seed(seed)
+        pool = ImagePool(4)
+        assert torch.equal(pool.query(first), first)  # while it fills, images come back as given
+        return pool.query(second), pool
+
+    out, pool = run(0)
+    assert len(out) == 6 and len(pool.images) == 4 and not torch.equal(out, second)
+    # each image is returned or kept exactly once; image 3 filled the last slot and was returned too
+    assert sorted(out.flatten().tolist() + pool.state().flatten().tolist()) == sorted([*range(9), 3])
+    assert torch.equal(run(0)[0], out)
+    restored = ImagePool(4)
+    restored.load_state(pool.state(), torch.device("cpu"))
+    assert torch.equal(restored.state(), pool.state())
+    assert torch.equal(ImagePool(0).query(second), second) and ImagePool(3).state().numel() == 0
+
+
+def test_save_load_gives_identical_translations(tmp_path):
+    torch.manual_seed(0)
+    config = CycleGANConfig(**TINY)
+    model = CycleGAN(config)
+    data = batch(config)
+    iterate(model, data, model.configure_optimizers())
+    save_file(model.state_dict(), tmp_path / "model.safetensors")
+    restored = CycleGAN(config)
+    restored.load_state_dict(load_file(tmp_path / "model.safetensors"))
+    for direction, x in (("a2b", data["a"]["x"]), ("b2a", data["b"]["x"])):
+        assert torch.equal(restored.translate(x, direction), model.translate(x, direction))
+
+
+def test_sample_translate_and_config_errors():
+    model = CycleGAN(CycleGANConfig(**TINY))
+    with pytest.raises(GensynthError, match=r"cannot generate .*`gensynth translate RUN --direction a2b INPUT -o OUT_DIR`"):
+        model.sample(4, seed=0)
+    with pytest.raises(GensynthError, match="unknown direction 'a2c'"):
+        model.translate(torch.zeros(1, 1, 16, 16), "a2c")
+    with pytest.raises(GensynthError, match=r"a2b translates domain A images shaped \(N, 1, H, W\)"):
+        model.translate(torch.zeros(1, 3, 16, 16), "a2b")
+    for changes, message in [({"image_size": 30}, "multiple of 4"),
+                             ({"channels_b": 3}, "identity loss needs channels_a == channels_b"),
+                             ({"d_layers": 3}, "d_layers must be between 1 and 2 for 16 px"),
+                             ({"decay_start": 1.5}, "between 0 and 1")]:
+        with pytest.raises(GensynthError, match=message):
+            CycleGAN(CycleGANConfig(**{**TINY, **changes}))
+
+
+# -- multi-domain data -----------------------------------------------------------
+
+
+def test_each_domain_has_its_own_restartable_order():
+    a = TensorData(torch.arange(10.0).unsqueeze(1), torch.arange(10), num_classes=10)
+    b = TensorData(torch.arange(10.0).unsqueeze(1), torch.arange(10), num_classes=10)
+    short = TensorData(torch.arange(7.0).unsqueeze(1), torch.arange(7), num_classes=7)
+
+    def take(stream, n):
+        return [{d: part["y"].tolist() for d, part in next(stream).items()} for _ in range(n)]
+
+    fresh = take(DomainBatches({"a": a, "b": b}, 3, seed=5), 8)
+    assert all(step["a"] != step["b"] for step in fresh[:3]), "equal-sized domains must not be paired in lockstep"
+    for start in (1, 3, 6):
+        assert take(open_batches({"a": a, "b": b}, 3, 5, start_step=start), 8 - start) == fresh[start:]
+    assert take(DomainBatches({"a": a, "b": short}, 3, seed=5), 8)[5]["a"] == fresh[5]["a"]
+    assert steps_per_epoch({"a": a, "b": short}, 3) == 3 and steps_per_epoch(short, 3) == 2
+    assert isinstance(open_batches(a, 3, 5), BatchStream)
+
+
+def test_multi_domain_data_and_its_errors(unpaired):
+    registry = get_registry()
+    request = CycleGAN(CycleGANConfig(**TINY)).data_request()
+    both = load_model_data(f"unpaired:{unpaired}", request, registry)
+    assert {d: len(part) for d, part in both.items()} == {"a": 10, "b": 7}
+    assert both["a"].shape == (1, 16, 16)
+    mixed = load_model_data({"a": f"folder:{unpaired}/trainB", "b": f"unpaired:{unpaired}"}, request, registry)
+    assert torch.equal(mixed["a"].x, mixed["b"].x)
+    for specs, message in [
+        ("digits", r"learns between the data domains a, b and --data digits is one data set: give --data-a SPEC "
+                   r"--data-b SPEC, or --data unpaired:PATH"),
+        ({"a": "digits"}, "no data for domain b"),
+        ({"a": "digits", "b": "digits", "c": "digits"}, "there is no domain c"),
+        (f"unpaired:{unpaired / 'trainA'}", "has no trainA/ folder"),
+    ]:
+        with pytest.raises(GensynthError, match=message):
+            load_model_data(specs, request, registry)
+    with pytest.raises(GensynthError, match="holds the data domains a, b .* this model trains on one data set"):
+        load_model_data(f"unpaired:{unpaired}", DataRequest(), registry)
+    with pytest.raises(GensynthError, match="trains on one data set, not on domains a, b"):
+        load_model_data({"a": "digits", "b": "digits"}, DataRequest(), registry)
+
+
+# -- training -------------------------------------------------------------------
+
+
+class CtrlCAt:
+    """Lifecycle hook that presses Ctrl-C once training reaches ``step``."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    @hookimpl
+    def on_step_end(self, run, step, metrics):
+        if step == self.step:
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+def test_resume_is_bit_exact_with_pools_and_schedule(tmp_path, unpaired):
+    """A run interrupted at step 3 of 6 and resumed ends exactly as one that ran through
+    (the learning rate decays over the same 6 steps in both)."""
+    common = dict(config=TINY, batch_size=3, seed=1, device="cpu", checkpoint_every=100, sample_every=3, log_every=1)
+    data = f"unpaired:{unpaired}"
+    api.train("cyclegan", data, tmp_path / "once", steps=6, **common)
+    with pytest.raises(TrainingInterrupted, match="interrupted at step 3"):
+        api.train("cyclegan", data, tmp_path / "split", steps=6, hooks=[CtrlCAt(3)], **common)
+    api.train("cyclegan", data, tmp_path / "split", steps=6, resume=True, **common)
+
+    runs = [RunDir(tmp_path / name) for name in ("once", "split")]
+    weights = [load_file(str(run.weights_path)) for run in runs]
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+    once, split = (run.load_checkpoint(run.latest_checkpoint()[1])[1] for run in runs)
+    assert once["step"] == split["step"] == 6
+    for pool in ("pool_a", "pool_b"):
+        assert once["model"][pool].shape == (4, 1, 16, 16) and torch.equal(once["model"][pool], split["model"][pool])
+    assert once["schedulers"] == split["schedulers"] and once["schedulers"]["g"]["_last_lr"] == [0.0]
+    assert torch.equal(once["optimizers"]["d"]["state"][0]["exp_avg"], split["optimizers"]["d"]["state"][0]["exp_avg"])
+    assert sorted(p.name for p in runs[0].samples_dir.iterdir()) == [
+        "a2b-step-00000003.png", "a2b-step-00000006.png", "b2a-step-00000003.png", "b2a-step-00000006.png"]
+    recorded = runs[0].read_config()["data"]
+    assert recorded["spec"] == data and {d: info["size"] for d, info in recorded["info"].items()} == {"a": 10, "b": 7}
+
+
+def test_run_records_a_spec_per_domain_and_refuses_other_data_on_resume(tmp_path, unpaired):
+    data = {"a": f"folder:{unpaired}/trainA", "b": f"folder:{unpaired}/trainB"}
+    api.train("cyclegan", data, tmp_path / "r", epochs=1, config=TINY, batch_size=3, device="cpu")
+    run = RunDir(tmp_path / "r")
+    assert run.read_config()["data"]["spec"] == data and run.latest_checkpoint()[0] == 3  # 10 // 3, the largest domain
+    with pytest.raises(GensynthError, match=re.escape(f"trained on --data-a {data['a']} --data-b {data['b']}, not --data unp")):
+        api.train("cyclegan", f"unpaired:{unpaired}", run.path, steps=4, config=TINY, batch_size=3, device="cpu",
+                  resume=True)
+
+
+# -- registration ---------------------------------------------------------------
+
+
+def test_registered_through_the_entry_point():
+    spec = get_registry().resolve("models", "cyclegan")
+    assert (spec.id, spec.family, spec.config, spec.capabilities) == ("cyclegan:cyclegan", "cyclegan", CycleGANConfig,
+                                                                      ("translate",))
+    assert spec.load() is CycleGAN
+    assert get_registry().resolve("datasets", "unpaired").domains == ("a", "b")
+
+
+def test_listing_cyclegan_does_not_import_torch():
+    code = ("import sys\nfrom click.testing import CliRunner\nfrom gensynth.cli.main import cli\n"
+            "for args in (['list-models'], ['info', 'cyclegan']):\n"
+            "    result = CliRunner().invoke(cli, args, terminal_width=200)\n"
+            "    assert result.exit_code == 0 and 'cyclegan' in result.output, result.output\n"
+            "assert 'torch' not in sys.modules and 'gensynth.plugins.cyclegan.model' not in sys.modules\n")
+    subprocess.run([sys.executable, "-c", code], check=True)

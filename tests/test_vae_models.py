@@ -1,0 +1,176 @@
+"""The built-in VAE models (vae, beta-vae, cvae): shapes, losses, likelihood maths, conditioning, interpolation.
+
+Training one step, save/load and bit-exact resume of every built-in model at its
+test config are checked by the conformance kit (tests/test_conformance.py); the
+tests here cover what is particular to the VAE family.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch.distributions import Normal, kl_divergence
+
+from gensynth.errors import GensynthError
+from gensynth.interpolation import interpolate
+from gensynth.plugins.vae.beta_vae import BetaVAE
+from gensynth.plugins.vae.config import BetaVAEConfig, CVAEConfig, VAEConfig
+from gensynth.plugins.vae.cvae import CVAE
+from gensynth.plugins.vae.likelihoods import Bernoulli, Gaussian
+from gensynth.plugins.vae.vae import VAE, gaussian_kl
+from gensynth.testing import check_model
+
+TINY = {"width": 4, "latent_dim": 3}
+MODELS = {"vae": (VAE, VAEConfig), "beta-vae": (BetaVAE, BetaVAEConfig), "cvae": (CVAE, CVAEConfig)}
+
+
+def build(name: str, **values) -> VAE:
+    cls, config = MODELS[name]
+    torch.manual_seed(0)
+    return cls(config(**{**TINY, **values}))
+
+
+def batch_for(model: VAE, n: int = 3) -> dict[str, torch.Tensor]:
+    c = model.config
+    torch.manual_seed(1)
+    return {"x": torch.rand(n, c.channels, c.image_size, c.image_size) * 2 - 1, "y": torch.tensor([0, 3, 9])[:n]}
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+@pytest.mark.parametrize("size, channels, likelihood",
+                         [(28, 1, "bernoulli"), (32, 3, "gaussian"), (64, 3, "bernoulli")])
+def test_one_step_at_every_resolution(name, size, channels, likelihood):
+    model = build(name, image_size=size, channels=channels, likelihood=likelihood)
+    batch = batch_for(model)
+    optimizer = model.configure_optimizers()["vae"]
+    (phase,) = model.training_phases()
+    loss, logs = phase.loss(batch, {})
+    loss.backward()
+    assert torch.isfinite(loss) and all(torch.isfinite(v) for v in logs.values())
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters())
+    optimizer.step()
+    shape = (3, channels, size, size)
+    for images in (model.sample(3, seed=0, **({"labels": batch["y"]} if name == "cvae" else {})),
+                   model.reconstruct(batch["x"]), model.previews(batch, 3, 0)["reconstructions"][..., size:]):
+        assert images.shape == shape and images.dtype == torch.float32
+        assert images.min() >= -1 and images.max() <= 1
+
+
+def test_vae_loss_is_the_negative_elbo_with_its_parts():
+    model = build("vae")
+    (phase,) = model.training_phases()
+    loss, logs = phase.loss(batch_for(model), {})
+    assert phase.name == "nelbo" and set(logs) == {"recon", "kl"}
+    assert torch.allclose(loss, logs["recon"] + logs["kl"]) and logs["kl"] > 0
+
+
+def test_beta_vae_weighs_kl_and_logs_the_true_nelbo():
+    model = build("beta-vae", beta=4.0, kl_warmup_steps=4)
+    (phase,) = model.training_phases()
+    assert [model.kl_weight() for model.steps_done in range(6)] == [1.0, 2.0, 3.0, 4.0, 4.0, 4.0]
+    model.steps_done = 1
+    loss, logs = phase.loss(batch_for(model), {})
+    assert phase.name == "objective" and set(logs) == {"nelbo", "recon", "kl", "schedule/kl_weight"}
+    assert torch.allclose(logs["nelbo"], logs["recon"] + logs["kl"])
+    assert torch.allclose(loss, logs["recon"] + 2.0 * logs["kl"])
+    model.end_iteration(7)
+    restored = build("beta-vae", beta=4.0, kl_warmup_steps=4)
+    restored.load_training_state(model.training_state())
+    assert restored.steps_done == 7
+
+
+def test_beta_vae_warmup_resumes_exactly():
+    report = check_model("beta-vae", config={"kl_warmup_steps": 3}, checks=["resume-exact"])
+    assert report.ok, [r.message for r in report.failures]
+
+
+def test_closed_form_kl_matches_torch_distributions():
+    mean, log_var = torch.randn(5, 4), torch.randn(5, 4)
+    expected = kl_divergence(Normal(mean, (0.5 * log_var).exp()), Normal(0.0, 1.0)).sum(1)
+    assert torch.allclose(gaussian_kl(mean, log_var), expected, atol=1e-5)
+
+
+def test_likelihoods_are_sums_of_pixel_log_densities():
+    x = torch.rand(2, 1, 4, 4) * 2 - 1
+    u = (x + 1) / 2
+    logits = torch.randn(2, 1, 4, 4)
+    p = torch.sigmoid(logits)
+    bernoulli = -(u * p.log() + (1 - u) * (1 - p).log()).flatten(1).sum(1)
+    assert torch.allclose(Bernoulli().nll(logits, x), bernoulli, atol=1e-5)
+    gaussian = Gaussian(0.2, learn=True)
+    assert torch.allclose(gaussian.nll(p, x), -Normal(p, 0.2).log_prob(u).flatten(1).sum(1), atol=1e-4)
+    assert [name for name, _ in gaussian.named_parameters()] == ["log_scale"]
+    fixed = Gaussian(0.2, learn=False)
+    assert not list(fixed.parameters()) and "log_scale" in fixed.state_dict()
+
+
+def test_importance_sampling_tightens_the_elbo_and_is_seeded():
+    model = build("vae", lr=1e-2)
+    x = batch_for(model)["x"]
+    optimizer, (phase,) = model.configure_optimizers()["vae"], model.training_phases()
+    for _ in range(30):  # a decoder that depends on z, so that q(z|x) differs from the true posterior
+        optimizer.zero_grad()
+        phase.loss({"x": x}, {})[0].backward()
+        optimizer.step()
+    torch.manual_seed(0)
+    elbo = torch.stack([model.elbo(x) for _ in range(20)]).mean(0)
+    torch.manual_seed(0)
+    log_p = model.log_likelihood(x, 200)
+    torch.manual_seed(0)
+    assert torch.equal(model.log_likelihood(x, 200), log_p)
+    assert log_p.shape == elbo.shape == (3,)
+    assert (log_p > elbo).all() and (log_p < 0).all()
+
+
+def test_cvae_follows_labels_and_marginalises_without_them():
+    model = build("cvae")
+    x, y = batch_for(model).values()
+    assert model.num_classes == 10
+    assert not torch.equal(model.sample(3, seed=0, labels=y), model.sample(3, seed=0, labels=(y + 1) % 10))
+    assert torch.equal(model.sample(3, seed=5), model.sample(3, seed=5))
+    for estimate in (model.elbo(x), model.elbo(x, labels=y), model.log_likelihood(x, 4), model.log_likelihood(x, 4, y)):
+        assert estimate.shape == (3,) and torch.isfinite(estimate).all()
+    best = model.most_likely_classes(x)
+    assert torch.equal(model.reconstruct(x), model.reconstruct(x, labels=best))
+
+
+@pytest.mark.parametrize("labels, message", [
+    (torch.tensor([0, 10, 1]), r"labels must lie in 0\.\.9, got 0\.\.10"),
+    (torch.tensor([0, 1]), "got 2 labels for 3 images"),
+])
+def test_cvae_rejects_bad_labels(labels, message):
+    with pytest.raises(GensynthError, match=message):
+        build("cvae").sample(3, seed=0, labels=labels)
+
+
+def test_cvae_checks_the_data_classes():
+    model = build("cvae")
+    model.bind_data({"source": "digits", "num_classes": 10})
+    with pytest.raises(GensynthError, match=r"has 3 classes but this model is configured for 10; "
+                                            r"pass --set num_classes=3"):
+        model.bind_data({"source": "folder:x", "num_classes": 3})
+
+
+@pytest.mark.parametrize("name, values, message", [
+    ("vae", {"latent_dim": 0}, "'latent_dim' must be at least 1"),
+    ("vae", {"likelihood": "gaussian", "gaussian_scale": 0.0}, "'gaussian_scale' must be positive"),
+    ("beta-vae", {"beta": -1.0}, "'beta' must be 0 or more"),
+    ("cvae", {"num_classes": 0}, "'num_classes' must be at least 1"),
+])
+def test_invalid_config_is_a_clear_error(name, values, message):
+    with pytest.raises(GensynthError, match=message):
+        build(name, **values)
+
+
+def test_interpolation_ends_at_both_codes():
+    start, end = torch.tensor([[3.0, 0.0], [1.0, 1.0]]), torch.tensor([[0.0, 3.0], [2.0, 2.0]])
+    for spherical in (True, False):
+        path = interpolate(start, end, 5, spherical)
+        assert path.shape == (2, 5, 2) and torch.isfinite(path).all()
+        assert torch.allclose(path[:, 0], start) and torch.allclose(path[:, -1], end)
+    arc, line = interpolate(start, end, 3), interpolate(start, end, 3, spherical=False)
+    assert math.isclose(arc[0, 1].norm().item(), 3.0, rel_tol=1e-5)  # stays on the circle of radius 3
+    assert torch.allclose(line[0, 1], torch.tensor([1.5, 1.5]))
+    assert torch.allclose(arc[1], line[1])  # parallel codes: the arc is the line
