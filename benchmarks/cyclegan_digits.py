@@ -12,7 +12,9 @@ held-out B images as they are and translated B -> A. The translated accuracy mus
 beat the baseline clearly. Each classifier's accuracy on held-out images of its
 own domain is printed too, as the ceiling.
 
-    python benchmarks/cyclegan_digits.py [--steps 2500] [--device auto] [--data ../shared/data]
+    OMP_NUM_THREADS=1 python benchmarks/cyclegan_digits.py [--steps 2500] [--device auto] [--data ../shared/data]
+
+On 2 CPU cores it takes about 15 minutes of CPU time; figures in benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations

@@ -131,6 +131,8 @@ def main() -> None:
     registry = get_registry()
     spec = api.model_spec("vae", registry)
     config = api.make_config(spec, parse_assignments(args.assignments))
+    if not Path(args.data).is_dir():
+        raise SystemExit(f"no folder {args.data}: pass --data with the folder that holds the MNIST IDX files")
     data = load_data(f"mnist:{args.data}", DataRequest(image_size=28, channels=1), registry)
     if len(data) < TRAIN_SIZE + HELD_OUT_SIZE:
         raise SystemExit(f"{args.data} holds {len(data)} images; the benchmark needs the 10,000 of the MNIST test set")

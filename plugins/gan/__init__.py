@@ -3,6 +3,8 @@
 from gensynth import LossSpec, ModelSpec, hookimpl
 from gensynth.plugins.gan.config import DCGANConfig, MLPGANConfig
 
+GENSYNTH_API = ">=1,<2"
+
 
 @hookimpl
 def register_models(register):
