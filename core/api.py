@@ -43,6 +43,8 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         text = path.read_text()
     except OSError as exc:
         raise GensynthError(f"cannot read config file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise GensynthError(f"config file {path} is not UTF-8 text; give a JSON or TOML file") from None
     try:
         if path.suffix == ".toml":
             values = tomllib.loads(text)
@@ -100,7 +102,10 @@ def train(
     if resume and run.exists():
         recorded = run.read_config()
         _check_same_run(recorded, spec, config_obj, data)
-    elif run.exists() and run.latest_checkpoint():
+    elif run.latest_checkpoint():
+        if resume:
+            raise GensynthError(f"{run.path} has checkpoints but no config.json, so it cannot be resumed safely; "
+                                "restore its config.json or choose another --out")
         raise GensynthError(f"{run.path} already holds a run; pass --resume to continue it or choose another --out")
 
     seed = int(options.get("seed", 0))

@@ -27,12 +27,19 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path: str | os.PathLike, write: Callable[[Path], None]) -> None:
     """Call ``write(tmp_path)`` then move the result onto ``path`` atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the mode open() would
     tmp_path = Path(tmp)
     try:
         write(tmp_path)
@@ -59,7 +66,10 @@ def publish_dir_atomic(tmp_dir: Path, final_dir: Path) -> None:
             with open(f, "rb+") as fh:
                 os.fsync(fh.fileno())
     fsync_dir(tmp_dir)
+    old = final_dir.with_name(f".{final_dir.name}.old")
     if final_dir.exists():
-        shutil.rmtree(final_dir)
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(final_dir, old)  # moved aside, not deleted, until the new one is in place
     os.replace(tmp_dir, final_dir)
     fsync_dir(final_dir.parent)
+    shutil.rmtree(old, ignore_errors=True)

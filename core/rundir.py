@@ -63,6 +63,8 @@ def read_json(path: Path, what: str) -> Any:
         return json.loads(path.read_text())
     except FileNotFoundError:
         raise GensynthError(f"{what} {path} is missing") from None
+    except OSError as exc:
+        raise GensynthError(f"cannot read {what} {path}: {exc.strerror}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise GensynthError(f"{what} {path} is corrupt ({exc})") from None
 
@@ -102,8 +104,9 @@ class RunDir:
         if not self.config_path.is_file():
             raise GensynthError(f"{self.path} is not a gensynth run (no {CONFIG}); pass the --out folder of `gensynth train`")
         config = read_json(self.config_path, "run config")
-        if not isinstance(config, dict) or "model" not in config:
-            raise GensynthError(f"run config {self.config_path} has no 'model' entry; it was not written by gensynth")
+        model = config.get("model") if isinstance(config, dict) else None
+        if not (isinstance(model, dict) and isinstance(model.get("id"), str) and isinstance(config.get("data", {}), dict)):
+            raise GensynthError(f"run config {self.config_path} has no valid 'model' entry; it was not written by gensynth")
         return config
 
     def write_config(self, config: dict[str, Any]) -> None:
@@ -131,7 +134,7 @@ class RunDir:
     ) -> Path:
         """Write weights and training state for ``step`` atomically; keep the newest ``keep``."""
         self.checkpoints_dir.mkdir(parents=True, exist_ok=True)
-        for stale in self.checkpoints_dir.glob(".step-*.tmp"):
+        for stale in [*self.checkpoints_dir.glob(".step-*.tmp"), *self.checkpoints_dir.glob(".step-*.old")]:
             shutil.rmtree(stale, ignore_errors=True)
         final = self.checkpoints_dir / f"step-{step:08d}"
         tmp = self.checkpoints_dir / f".step-{step:08d}.tmp"

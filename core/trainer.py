@@ -146,10 +146,12 @@ class Trainer:
         ctx = RunContext(self.run.path, model, self.model_id, opts, runtime, logger, opts.steps, step=start,
                          last_checkpoint=checkpoint[1] if checkpoint else None)
         stream = open_batches(self.data, opts.batch_size, opts.seed, start_step=start, device=runtime.device)
-        for hook in self.hooks:  # registered for this run only: the manager may be the process-wide one
-            self.manager.pm.register(hook)
+        registered: list[object] = []
         status = "failed"
         try:
+            for hook in self.hooks:  # registered for this run only: the manager may be the process-wide one
+                self.manager.pm.register(hook)
+                registered.append(hook)
             self.manager.call_each("on_run_start", run=ctx)
             with self._sigint_saves(), self._progress_bar(start) as advance:
                 self._loop(ctx, stream, optimizers, schedulers, scaler, phases, advance)
@@ -157,7 +159,7 @@ class Trainer:
         finally:
             self.manager.call_each("on_run_end", run=ctx, status=status)
             logger.close()
-            for hook in self.hooks:
+            for hook in registered:
                 self.manager.pm.unregister(hook)
         if self._stop_requested:
             raise TrainingInterrupted(
@@ -211,6 +213,7 @@ class Trainer:
             if opts.eval_every and (step % opts.eval_every == 0 or step == opts.steps):
                 self._evaluate(ctx, step)
             if self._stop_requested or step % opts.checkpoint_every == 0 or step == opts.steps:
+                self._check_finite(ctx, step, sums)
                 self._save(ctx, step, optimizers, schedulers, scaler)
             if self._stop_requested:
                 return
@@ -227,6 +230,13 @@ class Trainer:
         for name, opt in optimizers.items():
             scalars[f"lr/{name}"] = opt.param_groups[0]["lr"]
         ctx.logger.scalars(step, scalars)
+
+    def _check_finite(self, ctx: RunContext, step: int, sums: dict[str, torch.Tensor]) -> None:
+        """Before a checkpoint: losses not yet checked (off CPU) and the weights must be finite."""
+        bad = [k for k, v in sums.items() if not bool(torch.isfinite(v).all())]
+        bad += [f"weights ({name})" for name, p in self.model.named_parameters() if not bool(torch.isfinite(p).all())][:1]
+        if bad:
+            self._non_finite(bad[0], step, ctx)
 
     def _non_finite(self, name: str, step: int, ctx: RunContext) -> None:
         last = f"the last good checkpoint ({ctx.last_checkpoint}) is untouched" if ctx.last_checkpoint else "no checkpoint was written"

@@ -220,3 +220,47 @@ def test_corrupt_weights_are_a_clear_error(tmp_path):
     proc = cli("sample", str(tmp_path / "r"))
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 1 and "corrupt" in err and "Traceback" not in err
+
+
+def test_checkpoints_without_config_are_protected(tmp_path):
+    api.train("mlp-gan", "ring8", tmp_path / "r", steps=2, batch_size=32, device="cpu")
+    (tmp_path / "r" / "config.json").unlink()
+    with pytest.raises(GensynthError, match="already holds a run"):
+        api.train("mlp-gan", "ring8", tmp_path / "r", steps=4, batch_size=32, device="cpu")
+    with pytest.raises(GensynthError, match="no config.json"):
+        api.train("mlp-gan", "ring8", tmp_path / "r", steps=4, batch_size=32, device="cpu", resume=True)
+    assert not (tmp_path / "r" / "config.json").exists()
+
+
+def test_nan_weights_are_never_checkpointed(tmp_path):
+    """Weights that turn NaN between loss checks (as off-CPU, where losses are checked only when logged)."""
+    hook = Exploding()
+    with pytest.raises(NonFiniteLoss, match=r"loss 'weights \(.*at step 3; .*step-00000002\) is untouched"):
+        api.train("mlp-gan", "ring8", tmp_path / "r", steps=10, batch_size=32, device="cpu", log_every=3,
+                  checkpoint_every=1, hooks=[hook])
+    assert [s for s, _ in RunDir(tmp_path / "r").checkpoints()] == [1, 2]
+
+
+@pytest.mark.parametrize("content", [b'{"model": "x"}', b'{"model": {}}', b"\xff\xfe{"])
+def test_damaged_run_config_is_one_line(tmp_path, content):
+    api.train("mlp-gan", "ring8", tmp_path / "r", steps=2, batch_size=32, device="cpu")
+    (tmp_path / "r" / "config.json").write_bytes(content)
+    for args in (["sample", str(tmp_path / "r")],
+                 ["train", "mlp-gan", "--data", "ring8", "--steps", "4", "--out", str(tmp_path / "r"), "--resume"]):
+        proc = cli(*args)
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 1 and err.startswith("Error: ") and "Traceback" not in err, err
+
+
+def test_unwritable_output_is_one_line(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    proc = cli("train", "mlp-gan", "--data", "ring8", "--steps", "1", "--out", str(tmp_path / "afile" / "sub"))
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 1 and err.startswith("Error: ") and "Traceback" not in err, err
+
+
+def test_run_files_are_readable_by_others(tmp_path):
+    api.train("mlp-gan", "ring8", tmp_path / "r", steps=1, batch_size=32, device="cpu")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / "r" / "config.json").stat().st_mode & 0o777 == 0o666 & ~mask
