@@ -33,15 +33,10 @@ def evaluate(run_dirs, metrics, reference, num_samples, seed, extractor, extract
              classifier_data, params, device, as_json, no_save) -> None:
     """Measure METRICS of the models in RUN_DIR... and record every value with its protocol."""
     from gensynth import api
-    from gensynth.errors import GensynthError
+    from gensynth.config import parse_assignments
     from gensynth.evaluation.session import parse_params
 
-    options = {}
-    for item in extractor_options:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise GensynthError(f"--extractor-option expects KEY=VALUE, got {item!r}")
-        options[key.strip()] = value.strip()
+    options = parse_assignments(extractor_options, option="--extractor-option")
     names = [name.strip() for name in metrics.split(",") if name.strip()]
     reports = [api.evaluate(run, names, reference=reference, num_samples=num_samples, seed=seed, extractor=extractor,
                             extractor_weights=extractor_weights, extractor_options=options,

@@ -24,7 +24,7 @@ from gensynth.evaluation.training import training_evaluation
 from gensynth.model import Model
 from gensynth.registry import Registry, get_registry
 from gensynth.rng import seed_everything
-from gensynth.rundir import RunDir, load_weights
+from gensynth.rundir import RunDir, load_weights, save_weights
 from gensynth.runtime import select_device
 from gensynth.specs import ModelSpec
 from gensynth.trainer import RunContext, Trainer, TrainOptions
@@ -126,7 +126,7 @@ def train(
         run.write_config({
             "gensynth_version": __version__,
             "torch_version": torch.__version__,
-            "model": {"id": spec.id, "plugin": spec.plugin, "plugin_version": spec.version, "config": config_obj.to_dict()},
+            "model": _model_record(spec, config_obj),
             "training": {**vars(opts)},
             "data": {"spec": _spec_record(data), "info": data_info(dataset)},
         })
@@ -180,12 +180,14 @@ def save_pretrained(model: Model, folder: str | Path, model_id: str) -> None:
     """A folder with ``config.json`` and ``model.safetensors``, loadable with :func:`load_run`."""
     run = RunDir(folder)
     run.path.mkdir(parents=True, exist_ok=True)
-    from gensynth.rundir import save_weights
-
     spec = model_spec(model_id)
-    run.write_config({"gensynth_version": __version__,
-                      "model": {"id": spec.id, "plugin": spec.plugin, "plugin_version": spec.version, "config": model.config.to_dict()}})
+    run.write_config({"gensynth_version": __version__, "model": _model_record(spec, model.config)})
     save_weights(model, run.weights_path, {"model_id": spec.id})
+
+
+def _model_record(spec: ModelSpec, config: ModelConfig) -> dict[str, Any]:
+    """The ``model`` entry of a run's ``config.json``."""
+    return {"id": spec.id, "plugin": spec.plugin, "plugin_version": spec.version, "config": config.to_dict()}
 
 
 def translate(run_dir: str | Path, inputs: Iterable[str | Path], out_dir: str | Path, *, direction: str,

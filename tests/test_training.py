@@ -264,3 +264,12 @@ def test_run_files_are_readable_by_others(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert (tmp_path / "r" / "config.json").stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_save_pretrained_round_trip(tmp_path):
+    api.train("dcgan", "digits", tmp_path / "r", steps=2, config=TINY_DCGAN, batch_size=16, device="cpu")
+    model = api.load_run(tmp_path / "r")
+    api.save_pretrained(model, tmp_path / "p", "gan:dcgan")
+    again = api.load_run(tmp_path / "p")
+    assert RunDir(tmp_path / "p").read_config()["model"] == RunDir(tmp_path / "r").read_config()["model"]
+    assert torch.equal(model.sample(4, seed=1), again.sample(4, seed=1))
