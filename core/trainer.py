@@ -198,10 +198,8 @@ class Trainer:
             count += 1
 
             if step % opts.log_every == 0 or step == opts.steps:
+                self._check_finite(ctx, step, sums)
                 means = {k: float(v) / count for k, v in sums.items()}
-                bad = [k for k, v in means.items() if v != v or v in (float("inf"), float("-inf"))]
-                if bad:
-                    self._non_finite(bad[0], step, ctx)
                 self._log(ctx, step, means, optimizers)
                 advance(step, means)
                 self.manager.call_each("on_step_end", run=ctx, step=step, metrics=means)
@@ -232,7 +230,7 @@ class Trainer:
         ctx.logger.scalars(step, scalars)
 
     def _check_finite(self, ctx: RunContext, step: int, sums: dict[str, torch.Tensor]) -> None:
-        """Before a checkpoint: losses not yet checked (off CPU) and the weights must be finite."""
+        """Before logging or a checkpoint: losses not yet checked (off CPU) and the weights must be finite."""
         bad = [k for k, v in sums.items() if not bool(torch.isfinite(v).all())]
         bad += [f"weights ({name})" for name, p in self.model.named_parameters() if not bool(torch.isfinite(p).all())][:1]
         if bad:
