@@ -71,3 +71,11 @@ def info(model: str, as_json: bool) -> None:
     for f in record["config"]:
         table.add_row(f["name"], f["type"], repr(f["default"]), ", ".join(map(str, f["choices"] or [])), f["help"])
     out.print(table)
+    if spec.recipes:
+        recipes = Table(title="recipes (train with --recipe NAME)", header_style="bold", title_justify="left")
+        for column in ("recipe", "summary", "sets"):
+            recipes.add_column(column, overflow="fold")
+        for recipe in spec.recipes:
+            name = f"{recipe.name} (default)" if recipe.name == spec.default_recipe else recipe.name
+            recipes.add_row(name, recipe.summary, recipe.describe())
+        out.print(recipes)

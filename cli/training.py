@@ -17,7 +17,8 @@ import click
 @click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE", help="Set one model config field (repeatable).")
 @click.option("--steps", type=int, help="Number of training iterations.")
 @click.option("--epochs", type=int, help="Number of passes over the data (instead of --steps).")
-@click.option("--batch-size", type=int, default=64, show_default=True)
+@click.option("--recipe", metavar="NAME", help="A named preset of the model (see `gensynth info MODEL`) [default: the model's default recipe].")
+@click.option("--batch-size", type=int, help="Examples per step [default: the recipe's, else 64].")
 @click.option("--out", "out", type=click.Path(file_okay=False), help="Run directory [default: runs/<model>].")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its latest checkpoint.")
 @click.option("--seed", type=int, default=0, show_default=True)
@@ -35,8 +36,8 @@ import click
     name.strip() for name in value.split(",") if name.strip()), help="Metrics of --eval-every, e.g. mode_coverage or fid,kid.")
 @click.option("--eval-reference", default="", metavar="SPEC", help="Data the evaluation compares with [default: --data].")
 @click.option("--eval-samples", type=int, default=0, help="Generated samples per evaluation [default: each metric's].")
-def train(model, data_spec, data_a, data_b, config_file, assignments, steps, epochs, batch_size, out, resume, seed, device,
-          precision, sample_every, checkpoint_every, keep_checkpoints, log_every, download, quiet, **evaluation) -> None:
+def train(model, data_spec, data_a, data_b, config_file, assignments, recipe, steps, epochs, batch_size, out, resume, seed, device,
+          precision, sample_every, checkpoint_every, keep_checkpoints, log_every, download, quiet, **options) -> None:
     """Train MODEL on --data SPEC (or --data-a SPEC --data-b SPEC); writes a self-describing run directory."""
     from gensynth import api
     from gensynth.config import parse_assignments
@@ -48,11 +49,13 @@ def train(model, data_spec, data_a, data_b, config_file, assignments, steps, epo
     values = api.read_config_file(config_file) if config_file else {}
     values.update(parse_assignments(assignments))
     out = out or str(Path("runs") / model.replace(":", "-"))
+    if batch_size is not None:
+        options["batch_size"] = batch_size
     ctx = api.train(
-        model, data, out, steps=steps, epochs=epochs, config=values, resume=resume, download=download,
-        progress=not quiet, batch_size=batch_size, seed=seed, device=device, precision=precision,
+        model, data, out, steps=steps, epochs=epochs, config=values, recipe=recipe, resume=resume, download=download,
+        progress=not quiet, seed=seed, device=device, precision=precision,
         sample_every=sample_every, checkpoint_every=checkpoint_every, keep_checkpoints=keep_checkpoints,
-        log_every=log_every, **evaluation,
+        log_every=log_every, **options,
     )
     click.echo(f"Trained {ctx.model_id} to step {ctx.step} in {out} (samples in {out}/samples, "
                f"TensorBoard: tensorboard --logdir {out})", err=True)

@@ -9,6 +9,7 @@ model metadata and config helpers). Model code lives behind lazy
 from gensynth.config import ModelConfig, field
 from gensynth.errors import GensynthError
 from gensynth.hookspecs import hookimpl
+from gensynth.recipes import Recipe
 from gensynth.specs import DatasetSpec, EvaluatorSpec, ExtractorSpec, LossSpec, ModelSpec
 from gensynth.version import PLUGIN_API_VERSION, __version__
 
@@ -19,6 +20,7 @@ __all__ = [
     "ModelConfig",
     "field",
     "ModelSpec",
+    "Recipe",
     "LossSpec",
     "EvaluatorSpec",
     "ExtractorSpec",

@@ -81,6 +81,7 @@ def train(
     steps: int | None = None,
     epochs: int | None = None,
     config: Mapping[str, Any] = (),
+    recipe: str | None = None,
     resume: bool = False,
     download: bool = False,
     hooks: Iterable[object] = (),
@@ -91,16 +92,24 @@ def train(
 
     ``data`` is a data spec (``"digits"``), or ``{domain: spec}`` for a model that
     learns between domains (``{"a": "digits", "b": "mnist:PATH"}``).
-    ``config`` holds model config overrides; ``options`` are :class:`TrainOptions` fields.
+    ``recipe`` names one of the model's recipes (default: its default recipe, or on
+    resume the run's); ``config`` holds model config values laid over the recipe's;
+    ``options`` are :class:`TrainOptions` fields, laid over the recipe's.
     With ``resume``, the run continues from its latest checkpoint; its recorded model
     config and data must match what is asked.
     """
     registry = get_registry()
     run = RunDir(out)
     spec = model_spec(model, registry)
+    recorded = run.read_config() if resume and run.exists() else None
+    if recipe is None and recorded is not None:
+        recipe = recorded.get("training", {}).get("recipe") or ""  # "": a run recorded without a recipe
+    chosen = spec.recipe(recipe) if recipe != "" else None
+    if chosen is not None:
+        config = {**chosen.config, **dict(config)}
+        options = {**chosen.training, **options}
     config_obj = make_config(spec, config)
-    if resume and run.exists():
-        recorded = run.read_config()
+    if recorded is not None:
         _check_same_run(recorded, spec, config_obj, data)
     elif run.latest_checkpoint():
         if resume:
@@ -127,12 +136,11 @@ def train(
             "gensynth_version": __version__,
             "torch_version": torch.__version__,
             "model": _model_record(spec, config_obj),
-            "training": {**vars(opts)},
+            "training": {**vars(opts), "recipe": chosen.name if chosen else ""},
             "data": {"spec": _spec_record(data), "info": data_info(dataset)},
         })
     else:
-        recorded = run.read_config()
-        recorded["training"] = {**vars(opts)}
+        recorded["training"] = {**vars(opts), "recipe": chosen.name if chosen else ""}
         run.write_config(recorded)
     trainer = Trainer(net, dataset, run.path, opts, model_id=spec.id, manager=registry.manager, hooks=hooks,
                       progress=progress, evaluate=evaluate)

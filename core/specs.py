@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from gensynth.config import ModelConfig
 from gensynth.errors import GensynthError
+from gensynth.recipes import Recipe, find_recipe
 
 
 @dataclasses.dataclass
@@ -68,7 +69,9 @@ class ModelSpec(Spec):
     ``channels`` list what the model supports; ``capabilities`` name optional features
     (``"conditional"``, ``"translate"``, ``"reconstruct"``, ...). ``test_config`` holds
     config values that make the model small (narrow layers) so that the conformance
-    kit (:mod:`gensynth.testing`) checks it in seconds.
+    kit (:mod:`gensynth.testing`) checks it in seconds. ``recipes`` are named presets of
+    config values and training options (:mod:`gensynth.recipes`); ``default_recipe``
+    names the one used when ``--recipe`` is not given.
     """
 
     kind: ClassVar[str] = "model"
@@ -80,6 +83,8 @@ class ModelSpec(Spec):
     channels: tuple[int, ...] = ()
     capabilities: tuple[str, ...] = ()
     test_config: dict[str, Any] = dataclasses.field(default_factory=dict)
+    recipes: tuple[Recipe, ...] = ()
+    default_recipe: str = ""
 
     def validate(self) -> None:
         super().validate()
@@ -87,6 +92,16 @@ class ModelSpec(Spec):
             raise ValueError(f"model {self.name!r}: config must be a ModelConfig subclass")
         if self.data not in ("image", "points"):
             raise ValueError(f"model {self.name!r}: data must be 'image' or 'points', got {self.data!r}")
+        fields = {f.name for f in dataclasses.fields(self.config)}
+        for recipe in self.recipes:
+            recipe.validate(self.name, fields)
+        if self.default_recipe and self.default_recipe not in {r.name for r in self.recipes}:
+            raise ValueError(f"model {self.name!r}: default_recipe {self.default_recipe!r} is not one of its recipes")
+
+    def recipe(self, name: str | None) -> Recipe | None:
+        """The recipe called ``name``, the default recipe when ``name`` is None (None if there is none)."""
+        name = name or self.default_recipe
+        return find_recipe(self.recipes, name, self.id) if name else None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -97,6 +112,8 @@ class ModelSpec(Spec):
             "channels": list(self.channels),
             "capabilities": list(self.capabilities),
             "config": [f.to_json() for f in self.config.fields_info()],
+            "recipes": [r.to_json() for r in self.recipes],
+            "default_recipe": self.default_recipe,
         }
 
 

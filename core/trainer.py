@@ -172,7 +172,7 @@ class Trainer:
     def _loop(self, ctx, stream, optimizers, schedulers, scaler, phases, advance) -> None:
         opts, model, runtime = self.options, self.model, ctx.runtime
         sums: dict[str, torch.Tensor] = {}
-        count = 0
+        counts: dict[str, int] = {}  # per key: phases that run every k steps log means over their own runs
         batches: Iterator = iter(stream)
         for step in range(ctx.step + 1, opts.steps + 1):
             batch = next(batches)
@@ -191,19 +191,19 @@ class Trainer:
                 scaler.update()
                 for key, value in {phase.name: loss.detach(), **logs}.items():
                     sums[key] = sums.get(key, 0) + value.detach().float()
+                    counts[key] = counts.get(key, 0) + 1
             for scheduler in schedulers.values():
                 scheduler.step()
             model.end_iteration(step)
             ctx.step = step
-            count += 1
 
             if step % opts.log_every == 0 or step == opts.steps:
                 self._check_finite(ctx, step, sums)
-                means = {k: float(v) / count for k, v in sums.items()}
+                means = {k: float(v) / counts[k] for k, v in sums.items()}
                 self._log(ctx, step, means, optimizers)
                 advance(step, means)
                 self.manager.call_each("on_step_end", run=ctx, step=step, metrics=means)
-                sums, count = {}, 0
+                sums, counts = {}, {}
             else:
                 advance(step, None)
             if step % opts.sample_every == 0 or step == opts.steps:

@@ -23,7 +23,8 @@ from gensynth.data.loader import BatchStream
 from gensynth.data.request import DataRequest
 from gensynth.errors import GensynthError, TrainingInterrupted
 from gensynth.plugins.cyclegan.config import CycleGANConfig, receptive_field
-from gensynth.plugins.cyclegan.model import CycleGAN, linear_decay
+from gensynth.plugins.cyclegan.model import CycleGAN
+from gensynth.schedules import linear_decay
 from gensynth.plugins.cyclegan.networks import ResnetBlock, patch_discriminator
 from gensynth.plugins.cyclegan.pool import ImagePool
 from gensynth.registry import get_registry

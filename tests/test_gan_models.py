@@ -53,11 +53,10 @@ def train(model, make_batch, steps: int = 2) -> tuple[list[dict[str, float]], se
 
 def check_trains(model, make_batch) -> None:
     logs, with_grad = train(model, make_batch)
-    assert with_grad == {n for n, _ in model.named_parameters()}
+    assert with_grad == {n for n, p in model.named_parameters() if p.requires_grad}
     for step_logs in logs:
-        assert set(step_logs) == {"d", "g", "prob/real", "prob/fake"}
+        assert {"d", "g", "logits/real", "logits/fake"} <= set(step_logs)
         assert all(math.isfinite(v) for v in step_logs.values())
-        assert 0 <= step_logs["prob/real"] <= 1 and 0 <= step_logs["prob/fake"] <= 1
 
 
 # -- dcgan ----------------------------------------------------------------------
@@ -82,7 +81,7 @@ def test_dcgan_data_request_follows_config():
 
 def test_dcgan_init_follows_the_paper():
     torch.manual_seed(0)
-    model = DCGAN(DCGANConfig(image_size=64, g_width=16, d_width=16))
+    model = DCGAN(DCGANConfig(image_size=64, g_width=16, d_width=16, spectral_norm=False, d_batch_norm=True))
     convs = [m for m in model.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d))]
     norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
     assert all(abs(m.weight.std().item() - 0.02) < 0.005 for m in convs)

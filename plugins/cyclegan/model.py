@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Iterator, Mapping
 
 import torch
 import torch.nn.functional as F
@@ -27,6 +27,7 @@ from gensynth.plugins.cyclegan.config import CycleGANConfig, default_blocks, def
 from gensynth.plugins.cyclegan.losses import LOSSES
 from gensynth.plugins.cyclegan.networks import init_weights, patch_discriminator, resnet_generator
 from gensynth.plugins.cyclegan.pool import ImagePool
+from gensynth.schedules import linear_decay_schedulers
 
 TRANSLATE_HINT = "gensynth translate RUN --direction a2b INPUT -o OUT_DIR"
 
@@ -68,8 +69,7 @@ class CycleGAN(Model):
 
     def configure_schedulers(self, optimizers: Mapping[str, torch.optim.Optimizer],
                              total_steps: int) -> dict[str, torch.optim.lr_scheduler.LRScheduler]:
-        factor = linear_decay(total_steps, self.config.decay_start)
-        return {name: torch.optim.lr_scheduler.LambdaLR(opt, factor) for name, opt in optimizers.items()}
+        return linear_decay_schedulers(optimizers, total_steps, self.config.decay_start)
 
     def training_phases(self) -> list[Phase]:
         return [Phase("g", "g", self._generator_loss), Phase("d", "d", self._discriminator_loss)]
@@ -159,19 +159,6 @@ def check_config(c: CycleGANConfig) -> None:
         most = max(k for k in range(1, 8) if (c.image_size >> k) - 2 >= 1)  # at least one output patch
         if not 1 <= c.d_layers <= most:
             raise GensynthError(f"d_layers must be between 1 and {most} for {c.image_size} px images, got {c.d_layers}")
-
-
-def linear_decay(total_steps: int, decay_start: float) -> Callable[[int], float]:
-    """Learning-rate factor after ``step`` iterations: 1 until ``decay_start * total_steps``, then
-    linearly down to 0 at ``total_steps`` (the reference's constant-then-linear rule, in steps)."""
-    start = int(decay_start * total_steps)
-
-    def factor(step: int) -> float:
-        if step <= start or start >= total_steps:
-            return 1.0
-        return max(0.0, (total_steps - step) / (total_steps - start))
-
-    return factor
 
 
 @contextlib.contextmanager

@@ -1,24 +1,73 @@
-"""Built-in GAN models. Torch-free: registration only declares metadata and lazy targets."""
+"""Built-in GAN models and losses. Torch-free: registration only declares metadata and lazy targets.
 
-from gensynth import LossSpec, ModelSpec, hookimpl
-from gensynth.plugins.gan.config import DCGANConfig, MLPGANConfig
+Each model's recipes are the presets measured in ``benchmarks/`` (figures in
+``benchmarks/RESULTS.md``); the default recipe is the one that measured best.
+"""
+
+from gensynth import LossSpec, ModelSpec, Recipe, hookimpl
+from gensynth.plugins.gan.config import CDCGANConfig, DCGANConfig, MLPGANConfig
 
 GENSYNTH_API = ">=1,<2"
+
+#: The DCGAN paper's settings: non-saturating loss, Adam 2e-4 / (0.5, 0.999), batch 128, no averaging.
+CLASSIC_DCGAN = Recipe(
+    "classic", "Radford et al. 2015: non-saturating loss, Adam 2e-4 (0.5, 0.999), BatchNorm D, batch 128",
+    config={"loss": "bce", "lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5, "beta2": 0.999, "spectral_norm": False,
+            "d_batch_norm": True, "ema_decay": 0.0},
+    training={"batch_size": 128},
+)
+#: Hinge loss, spectral norm, two time-scales and a generator EMA (SNGAN / BigGAN practice).
+STABLE_DCGAN = Recipe(
+    "stable", "hinge loss + spectral norm on D + TTUR (G 1e-4, D 4e-4) + generator EMA 0.999",
+    config={"loss": "hinge", "lr_g": 1e-4, "lr_d": 4e-4, "beta1": 0.0, "beta2": 0.9, "spectral_norm": True,
+            "d_batch_norm": False, "ema_decay": 0.999},
+    training={"batch_size": 64},
+)
+#: Gulrajani et al. 2017: Wasserstein loss, gradient penalty 10, 5 critic steps, Adam 1e-4 (0, 0.9).
+WGAN_GP = Recipe(
+    "wgan-gp", "Gulrajani et al. 2017: Wasserstein loss + gradient penalty 10, 5 critic steps, Adam 1e-4 (0, 0.9)",
+    config={"loss": "wgan-gp", "lr_g": 1e-4, "lr_d": 1e-4, "beta1": 0.0, "beta2": 0.9, "n_disc": 5,
+            "spectral_norm": False, "d_batch_norm": False, "ema_decay": 0.999},
+    training={"batch_size": 64},
+)
+
+CLASSIC_MLP = Recipe(
+    "classic", "plain GAN: non-saturating loss, Adam 1e-3 (0.5, 0.999), batch 64, no averaging",
+    config={"loss": "bce", "lr_g": 1e-3, "lr_d": 1e-3, "beta1": 0.5, "beta2": 0.999, "r1_gamma": 0.0,
+            "ema_decay": 0.0},
+    training={"batch_size": 64},
+)
+COVERAGE_MLP = Recipe(
+    "coverage", "non-saturating loss + lazy R1 + generator EMA, batch 256: every mode, sharp",
+    config={"loss": "bce", "lr_g": 1e-3, "lr_d": 1e-3, "beta1": 0.5, "beta2": 0.999, "r1_gamma": 0.1,
+            "r1_every": 4, "ema_decay": 0.999, "ema_start": 1000},
+    training={"batch_size": 256},
+)
+
+
+#: What the image GANs share: data, formats, the small test config and the recipes.
+IMAGE_GAN = dict(family="gan", data="image", resolutions=(28, 32, 64), channels=(1, 3),
+                 test_config={"g_width": 8, "d_width": 8, "latent_dim": 16},
+                 recipes=(STABLE_DCGAN, CLASSIC_DCGAN, WGAN_GP), default_recipe="stable")
 
 
 @hookimpl
 def register_models(register):
     register(ModelSpec(
         name="dcgan",
-        family="gan",
         summary="Deep convolutional GAN (Radford et al. 2015) for 28, 32 or 64 px images",
         target="gensynth.plugins.gan.dcgan:DCGAN",
         config=DCGANConfig,
-        data="image",
-        resolutions=(28, 32, 64),
-        channels=(1, 3),
         capabilities=(),
-        test_config={"g_width": 8, "d_width": 8, "latent_dim": 16},
+        **IMAGE_GAN,
+    ))
+    register(ModelSpec(
+        name="cdcgan",
+        summary="Class-conditional DCGAN: conditional BatchNorm generator, projection discriminator",
+        target="gensynth.plugins.gan.cdcgan:CDCGAN",
+        config=CDCGANConfig,
+        capabilities=("conditional",),
+        **IMAGE_GAN,
     ))
     register(ModelSpec(
         name="mlp-gan",
@@ -29,10 +78,17 @@ def register_models(register):
         data="points",
         capabilities=(),
         test_config={"hidden": 32, "depth": 2},
+        recipes=(COVERAGE_MLP, CLASSIC_MLP),
+        default_recipe="coverage",
     ))
 
 
 @hookimpl
 def register_losses(register):
-    register(LossSpec(name="bce", family="gan", summary="non-saturating GAN loss (binary cross-entropy)",
-                      target="gensynth.plugins.gan.losses:NonSaturating"))
+    for name, target, summary in (
+        ("bce", "NonSaturating", "non-saturating GAN loss (binary cross-entropy; Goodfellow et al. 2014)"),
+        ("hinge", "Hinge", "hinge loss (Lim & Ye 2017; SNGAN, BigGAN)"),
+        ("wgan-gp", "Wasserstein", "Wasserstein loss with gradient penalty 10 (Gulrajani et al. 2017)"),
+        ("lsgan", "LeastSquares", "least-squares loss (Mao et al. 2017)"),
+    ):
+        register(LossSpec(name=name, family="gan", summary=summary, target=f"gensynth.plugins.gan.losses:{target}"))

@@ -20,6 +20,7 @@ from typing import Any, Mapping
 import torch
 import torch.nn.functional as F
 
+from gensynth.conditioning import check_data_classes, checked_labels
 from gensynth.errors import GensynthError
 from gensynth.images import side_by_side, tiled
 from gensynth.model import Batch
@@ -43,10 +44,7 @@ class CVAE(VAE):
         return self.config.num_classes
 
     def bind_data(self, info: Mapping[str, Any]) -> None:
-        found = info.get("num_classes")
-        if found != self.num_classes:
-            raise GensynthError(f"--data {info.get('source', '')} has {found} classes but this model is configured "
-                                f"for {self.num_classes}; pass --set num_classes={found}")
+        check_data_classes(info, self.num_classes)
 
     def condition_size(self) -> int:
         return self.config.num_classes
@@ -58,13 +56,7 @@ class CVAE(VAE):
 
     def checked(self, labels: torch.Tensor, n: int) -> torch.Tensor:
         """``labels`` as n classes on the model's device, or a GensynthError naming the problem."""
-        labels = torch.as_tensor(labels, device=self.device).long().reshape(-1)
-        if len(labels) != n:
-            raise GensynthError(f"got {len(labels)} labels for {n} images; give one label per image")
-        low, high = (int(labels.min()), int(labels.max())) if len(labels) else (0, 0)
-        if low < 0 or high >= self.num_classes:
-            raise GensynthError(f"labels must lie in 0..{self.num_classes - 1}, got {low}..{high}")
-        return labels
+        return checked_labels(labels, n, self.num_classes, self.device)
 
     def all_classes(self, n: int) -> torch.Tensor:
         """Each class repeated ``n`` times: 0 x n, 1 x n, ... (pairs with ``x.repeat(num_classes, ...)``)."""
