@@ -9,7 +9,7 @@ deviations of the nearest mode, a mode captured when it is the nearest mode of
 a high-quality point. Prints the mean and standard error over seeds beside the
 published rows of PacGAN (Lin et al. 2018), Table 1, and the CPU time per run.
 
-    python benchmarks/mode_coverage.py [--recipe NAME] [--set KEY=VALUE ...] [--seeds 10] [--steps 10000]
+    python benchmarks/mode_coverage.py [--recipe NAME] [--set KEY=VALUE ...] [--seeds 10] [--steps 24000]
                                       [--threads 1] [--jobs 1] [--out DIR]
 
 Torch uses ``--threads`` threads in each run (default 1: these networks are too
@@ -69,7 +69,7 @@ def main() -> None:
     parser.add_argument("--recipe", help="recipe of mlp-gan [default: its default recipe]")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config value over the recipe's")
     parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--steps", type=int, default=10000)
+    parser.add_argument("--steps", type=int, default=24000)
     parser.add_argument("--batch-size", type=int, help="[default: the recipe's]")
     parser.add_argument("--datasets", default="ring8,grid25")
     parser.add_argument("--threads", type=int, default=1)

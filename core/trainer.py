@@ -15,6 +15,7 @@ import dataclasses
 import signal
 import threading
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
@@ -192,8 +193,12 @@ class Trainer:
                 for key, value in {phase.name: loss.detach(), **logs}.items():
                     sums[key] = sums.get(key, 0) + value.detach().float()
                     counts[key] = counts.get(key, 0) + 1
-            for scheduler in schedulers.values():
-                scheduler.step()
+            with warnings.catch_warnings():
+                # schedules count iterations: an optimizer whose phase runs every k steps (a GAN's
+                # generator with n_disc > 1) has not stepped yet at step 1, which torch warns about
+                warnings.filterwarnings("ignore", message="Detected call of `lr_scheduler.step\\(\\)` before")
+                for scheduler in schedulers.values():
+                    scheduler.step()
             model.end_iteration(step)
             ctx.step = step
 

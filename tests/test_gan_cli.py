@@ -42,10 +42,10 @@ def train_tiny(tmp_path: Path, model: str, *extra: str) -> tuple[Path, dict]:
 def test_info_lists_the_recipes_and_marks_the_default():
     result = invoke("info", "dcgan")
     assert result.exit_code == 0, result.output
-    assert "stable (default)" in result.output and "classic" in result.output and "wgan-gp" in result.output
+    assert "fast (default)" in result.output and "classic" in result.output and "wgan-gp" in result.output
     record = json.loads(invoke("info", "dcgan", "--json").output)
-    assert record["default_recipe"] == "stable"
-    assert {r["name"] for r in record["recipes"]} == {"stable", "classic", "wgan-gp"}
+    assert record["default_recipe"] == "fast"
+    assert {r["name"] for r in record["recipes"]} == {"fast", "classic", "stable", "wgan-gp"}
 
 
 @pytest.mark.parametrize("model", ["dcgan", "cdcgan", "mlp-gan"])
@@ -58,14 +58,15 @@ def test_config_defaults_are_the_default_recipe(model):
 
 def test_default_recipe_applies_without_recipe(tmp_path):
     _, recorded = train_tiny(tmp_path, "dcgan")
-    assert recorded["training"]["recipe"] == "stable"
-    assert recorded["model"]["config"]["loss"] == "hinge" and recorded["model"]["config"]["spectral_norm"] is True
+    assert recorded["training"]["recipe"] == "fast"
+    assert recorded["model"]["config"]["ema_decay"] == 0.99 and recorded["training"]["batch_size"] == 64
 
 
 def test_a_recipe_sets_config_and_batch_size_under_explicit_values(tmp_path):
-    _, recorded = train_tiny(tmp_path, "dcgan", "--recipe", "classic", "--set", "lr_g=1e-3")
+    _, recorded = train_tiny(tmp_path, "dcgan", "--recipe", "stable", "--set", "lr_g=1e-3")
     config = recorded["model"]["config"]
-    assert (config["loss"], config["ema_decay"], config["spectral_norm"], config["lr_g"]) == ("bce", 0.0, False, 1e-3)
+    assert (config["loss"], config["ema_decay"], config["spectral_norm"], config["lr_g"]) == ("hinge", 0.999, True, 1e-3)
+    _, recorded = train_tiny(tmp_path / "c", "dcgan", "--recipe", "classic")
     assert recorded["training"]["batch_size"] == 128 and recorded["training"]["recipe"] == "classic"
     _, recorded = train_tiny(tmp_path / "b", "dcgan", "--recipe", "classic", "--batch-size", 8)
     assert recorded["training"]["batch_size"] == 8
@@ -82,7 +83,7 @@ def test_unknown_recipe_is_one_clear_line(tmp_path):
     result = invoke("train", "dcgan", "--data", "digits", "--steps", 1, "--out", tmp_path / "r", "--recipe", "modern")
     assert result.exit_code != 0
     assert result.output.strip().splitlines() == [
-        "Error: gan:dcgan has no recipe 'modern'; choose one of: stable, classic, wgan-gp (see `gensynth info gan:dcgan`)"]
+        "Error: gan:dcgan has no recipe 'modern'; choose one of: fast, classic, stable, wgan-gp (see `gensynth info gan:dcgan`)"]
 
 
 def test_recipes_are_validated_at_registration():

@@ -1,8 +1,9 @@
-"""Class-conditional DCGAN: conditional BatchNorm in the generator, a projection discriminator.
+"""Class-conditional DCGAN: a class embedding and conditional BatchNorm in the generator, a projection discriminator.
 
-The generator is DCGAN's with every BatchNorm replaced by conditional BatchNorm
-(de Vries et al. 2017; Miyato & Koyama 2018): normalise without affine
-parameters, then scale and shift by per-class embeddings. The discriminator is
+The generator is DCGAN's with the one-hot class joined to z at its input (as
+in the conditional GAN of Mirza & Osindero 2014) and every BatchNorm
+replaced by conditional BatchNorm (de Vries et al. 2017; Miyato & Koyama 2018):
+normalise without affine parameters, then scale and shift by per-class embeddings. The discriminator is
 DCGAN's convolutional trunk, sum-pooled to a feature vector ``h``, with the
 projection output (Miyato & Koyama 2018) ``linear(h) + <embed(y), h>``.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from gensynth.conditioning import check_data_classes
@@ -40,18 +42,20 @@ class ConditionalBatchNorm2d(nn.Module):
 
 
 class ConditionalGenerator(nn.Module):
-    """DCGAN's generator with conditional BatchNorm: ``(z, labels) -> images`` in [-1, 1]."""
+    """DCGAN's generator conditioned twice: the one-hot class joined to z at its input, and conditional
+    BatchNorm after every hidden layer: ``(z, labels) -> images`` in [-1, 1]."""
 
     def __init__(self, latent_dim: int, width: int, channels: int, base: int, doublings: int, num_classes: int) -> None:
         super().__init__()
         widths = generator_widths(width, doublings)
-        self.convs = nn.ModuleList([nn.ConvTranspose2d(latent_dim, widths[0], base, 1, 0, bias=False)])
+        self.num_classes = num_classes
+        self.convs = nn.ModuleList([nn.ConvTranspose2d(latent_dim + num_classes, widths[0], base, 1, 0, bias=False)])
         self.convs.extend(nn.ConvTranspose2d(w_in, w_out, 4, 2, 1, bias=False) for w_in, w_out in zip(widths, widths[1:]))
         self.norms = nn.ModuleList(ConditionalBatchNorm2d(w, num_classes) for w in widths)
         self.out = nn.ConvTranspose2d(widths[-1], channels, 4, 2, 1, bias=False)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        h = z[:, :, None, None]
+        h = torch.cat([z, F.one_hot(labels, self.num_classes).to(z.dtype)], dim=1)[:, :, None, None]
         for conv, norm in zip(self.convs, self.norms):
             h = torch.relu(norm(conv(h), labels))
         return torch.tanh(self.out(h))

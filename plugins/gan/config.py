@@ -12,28 +12,28 @@ class GANConfig(ModelConfig):
     """The adversarial training fields every GAN model shares: loss, regularisers, optimisers, EMA.
 
     The defaults are each model's default recipe (``gensynth info MODEL``), the one that
-    measured best in ``benchmarks/``; the image models share the ``stable`` recipe.
+    measured best in ``benchmarks/``; the image models share the ``fast`` recipe.
     """
 
     latent_dim: int = field(100, help="size of the noise vector z fed to the generator")
-    loss: str = field("hinge", help="adversarial loss: any loss registered for the gan family "
+    loss: str = field("bce", help="adversarial loss: any loss registered for the gan family "
                                   "(bce = non-saturating, hinge, wgan-gp, lsgan, or a plugin's)")
-    lr_g: float = field(1e-4, help="Adam learning rate of the generator")
-    lr_d: float = field(4e-4, help="Adam learning rate of the discriminator (two time-scale update rule "
+    lr_g: float = field(2e-4, help="Adam learning rate of the generator")
+    lr_d: float = field(2e-4, help="Adam learning rate of the discriminator (two time-scale update rule "
                                    "when it differs from lr_g)")
-    beta1: float = field(0.0, help="Adam beta1 of both networks")
-    beta2: float = field(0.9, help="Adam beta2 of both networks")
+    beta1: float = field(0.5, help="Adam beta1 of both networks")
+    beta2: float = field(0.999, help="Adam beta2 of both networks")
     decay_start: float = field(1.0, help="fraction of the training steps after which both learning rates decay "
                                          "linearly to zero (1: never)")
     n_disc: int = field(1, help="discriminator steps per generator step; every training step is one "
                                 "discriminator step on a new batch, so --steps counts discriminator steps")
-    spectral_norm: bool = field(True, help="spectral normalisation of every discriminator layer")
+    spectral_norm: bool = field(False, help="spectral normalisation of every discriminator layer")
     r1_gamma: float = field(0.0, help="weight gamma of the R1 penalty gamma/2 * E|grad D(x_real)|^2 (0: off)")
     r1_every: int = field(16, help="lazy regularisation: apply the R1 penalty every k steps, scaled by k")
     gp_weight: float | None = field(None, help="weight of the gradient penalty E(|grad D(x_mix)| - 1)^2 on "
                                                "real/fake interpolates; none: the loss's own (10 for wgan-gp, "
                                                "0 for the others)")
-    ema_decay: float = field(0.999, help="decay of the exponential moving average of the generator weights "
+    ema_decay: float = field(0.99, help="decay of the exponential moving average of the generator weights "
                                          "used for sampling and evaluation (0: sample the raw generator)")
     ema_start: int = field(1000, help="EMA warm-up: the average copies the generator for the first N steps, "
                                       "then averages")
@@ -50,7 +50,7 @@ class DCGANConfig(GANConfig):
         "g_width by default, since with equal widths of 32 the discriminator wins on digits and the "
         "generator collapses to a blank image",
     )
-    d_batch_norm: bool = field(False, help="BatchNorm in the discriminator's hidden layers (DCGAN's); turn it off "
+    d_batch_norm: bool = field(True, help="BatchNorm in the discriminator's hidden layers (DCGAN's); turn it off "
                                           "with gradient penalties, which assume per-example gradients, and with "
                                           "spectral_norm")
 
@@ -65,13 +65,18 @@ class CDCGANConfig(DCGANConfig):
 class MLPGANConfig(GANConfig):
     dim: int = field(2, help="dimension of the data points")
     latent_dim: int = field(16, help="size of the noise vector z fed to the generator")
-    hidden: int = field(256, help="width of the hidden layers of both networks")
+    loss: str = field("hinge", help="adversarial loss: any loss registered for the gan family "
+                                    "(bce = non-saturating, hinge, wgan-gp, lsgan, or a plugin's)")
+    hidden: int = field(128, help="width of the hidden layers of both networks")
     depth: int = field(3, help="number of hidden layers of both networks")
-    loss: str = field("bce", help="adversarial loss: any loss registered for the gan family")
     lr_g: float = field(1e-3, help="Adam learning rate of the generator (high for a GAN, fine for 2D points)")
     lr_d: float = field(1e-3, help="Adam learning rate of the discriminator")
     beta1: float = field(0.5, help="Adam beta1 of both networks")
     beta2: float = field(0.999, help="Adam beta2 of both networks")
+    decay_start: float = field(0.5, help="fraction of the training steps after which both learning rates decay "
+                                         "linearly to zero (1: never)")
     spectral_norm: bool = field(False, help="spectral normalisation of every discriminator layer")
     r1_gamma: float = field(0.1, help="weight gamma of the R1 penalty gamma/2 * E|grad D(x_real)|^2 (0: off)")
     r1_every: int = field(4, help="lazy regularisation: apply the R1 penalty every k steps, scaled by k")
+    ema_decay: float = field(0.999, help="decay of the exponential moving average of the generator weights "
+                                         "used for sampling and evaluation (0: sample the raw generator)")
