@@ -9,7 +9,7 @@ label; the accuracy per label is the share it classifies as that label (target
 at least 95 % on average). FID and KID in the classifier's feature space from
 2,000 samples (classes drawn uniformly) against the 2,000 held-out images.
 
-    python benchmarks/cdcgan_mnist.py [--data ../shared/data/mnist] [--steps 4000] [--threads 2]
+    python benchmarks/cdcgan_mnist.py [--data ../shared/data/mnist] [--steps 16000] [--threads 2]
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from mnist_split import add_data_option, mnist_splits
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_data_option(parser)
-    parser.add_argument("--steps", type=int, default=4000)
+    parser.add_argument("--steps", type=int, default=16000)
     parser.add_argument("--recipe", help="recipe of cdcgan [default: its default recipe]")
     parser.add_argument("--per-label", type=int, default=500, help="samples generated for each label")
     parser.add_argument("--seed", type=int, default=0)

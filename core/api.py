@@ -102,8 +102,11 @@ def train(
     run = RunDir(out)
     spec = model_spec(model, registry)
     recorded = run.read_config() if resume and run.exists() else None
-    if recipe is None and recorded is not None:
-        recipe = recorded.get("training", {}).get("recipe") or ""  # "": a run recorded without a recipe
+    if recorded is not None:
+        if recipe is None:
+            recipe = recorded.get("training", {}).get("recipe") or ""  # "": a run recorded without a recipe
+        if "batch_size" not in options and "batch_size" in recorded.get("training", {}):
+            options = {**options, "batch_size": recorded["training"]["batch_size"]}  # the run's, not the recipe's
     chosen = spec.recipe(recipe) if recipe != "" else None
     if chosen is not None:
         config = {**chosen.config, **dict(config)}

@@ -80,6 +80,15 @@ class RunContext:
     last_checkpoint: Path | None = None
 
 
+@contextlib.contextmanager
+def _quiet_first_schedule():
+    """Schedules count iterations: an optimizer whose phase runs every k steps (a GAN's generator
+    with n_disc > 1) has not stepped at a run's first step, which torch warns about, wrongly here."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Detected call of `lr_scheduler.step\\(\\)` before")
+        yield
+
+
 class Trainer:
     """Drive ``model`` on ``data`` into ``run_dir`` (see :mod:`gensynth.rundir`).
 
@@ -175,6 +184,7 @@ class Trainer:
         sums: dict[str, torch.Tensor] = {}
         counts: dict[str, int] = {}  # per key: phases that run every k steps log means over their own runs
         batches: Iterator = iter(stream)
+        first = ctx.step + 1
         for step in range(ctx.step + 1, opts.steps + 1):
             batch = next(batches)
             scratch: dict = {}
@@ -193,10 +203,7 @@ class Trainer:
                 for key, value in {phase.name: loss.detach(), **logs}.items():
                     sums[key] = sums.get(key, 0) + value.detach().float()
                     counts[key] = counts.get(key, 0) + 1
-            with warnings.catch_warnings():
-                # schedules count iterations: an optimizer whose phase runs every k steps (a GAN's
-                # generator with n_disc > 1) has not stepped yet at step 1, which torch warns about
-                warnings.filterwarnings("ignore", message="Detected call of `lr_scheduler.step\\(\\)` before")
+            with _quiet_first_schedule() if step == first else contextlib.nullcontext():
                 for scheduler in schedulers.values():
                     scheduler.step()
             model.end_iteration(step)

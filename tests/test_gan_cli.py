@@ -79,6 +79,13 @@ def test_resume_keeps_the_runs_recipe(tmp_path):
     assert RunDir(out).read_config()["training"]["recipe"] == "classic"
 
 
+def test_resume_keeps_the_runs_batch_size(tmp_path):
+    out, _ = train_tiny(tmp_path, "dcgan", "--batch-size", 8)
+    result = invoke("train", "dcgan", "--data", "digits", "--steps", 3, "--out", out, "--resume", "--quiet", *TINY_IMAGES)
+    assert result.exit_code == 0, result.output
+    assert RunDir(out).read_config()["training"]["batch_size"] == 8
+
+
 def test_unknown_recipe_is_one_clear_line(tmp_path):
     result = invoke("train", "dcgan", "--data", "digits", "--steps", 1, "--out", tmp_path / "r", "--recipe", "modern")
     assert result.exit_code != 0

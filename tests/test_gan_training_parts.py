@@ -168,6 +168,8 @@ def test_gradient_penalty_weight_follows_the_loss_unless_set():
 
 @pytest.mark.parametrize("values, message", [
     ({"n_disc": 0}, "'n_disc' must be at least 1"),
+    ({"lr_g": -1.0}, "'lr_g' must be above 0"),
+    ({"beta1": 1.0}, "'beta1' must be in [0, 1)"),
     ({"ema_decay": 1.0}, "'ema_decay' must be in [0, 1)"),
     ({"r1_gamma": -1.0}, "'r1_gamma' must be at least 0"),
     ({"loss": "elbo"}, "unknown loss 'elbo'"),

@@ -21,6 +21,7 @@ from gensynth.loss import build_loss
 from gensynth.model import Batch, Model, Phase
 from gensynth.plugins.gan.config import GANConfig
 from gensynth.plugins.gan.ema import moving_average, update_average
+from gensynth.plugins.gan.losses import GANLoss
 from gensynth.plugins.gan.regularisers import add_spectral_norm, gradient_penalty, r1_penalty
 from gensynth.schedules import linear_decay_schedulers
 
@@ -43,6 +44,9 @@ class GAN(Model):
         if config.spectral_norm:
             add_spectral_norm(self.disc)
         self.loss = build_loss(config.loss, family="gan")
+        if not isinstance(self.loss, GANLoss):
+            raise GensynthError(f"loss {config.loss!r} is registered for the gan family but does not subclass "
+                                "gensynth.plugins.gan.losses.GANLoss; its plugin must fix it")
         self.gp_weight = self.loss.gradient_penalty if config.gp_weight is None else config.gp_weight
         self.gen_ema = moving_average(gen, config.ema_decay) if config.ema_decay > 0 else None
 
@@ -149,6 +153,10 @@ class GAN(Model):
 def _check(config: GANConfig) -> None:
     """One-line errors for config values no GAN can train with."""
     rules = [
+        ("lr_g", config.lr_g > 0, "above 0"),
+        ("lr_d", config.lr_d > 0, "above 0"),
+        ("beta1", 0 <= config.beta1 < 1, "in [0, 1)"),
+        ("beta2", 0 <= config.beta2 < 1, "in [0, 1)"),
         ("n_disc", config.n_disc >= 1, "at least 1"),
         ("r1_every", config.r1_every >= 1, "at least 1"),
         ("r1_gamma", config.r1_gamma >= 0, "at least 0"),
