@@ -1,5 +1,5 @@
-"""Helpers for class-conditional models (the ``"conditional"`` capability): label checks
-with one-line errors, shared by every conditional model."""
+"""Helpers for class-conditional models (the ``"conditional"`` capability), shared by every
+conditional model: label checks with one-line errors, uniform labels, one preview row per class."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any, Mapping
 import torch
 
 from gensynth.errors import GensynthError
+from gensynth.images import tiled
 
 
 def check_data_classes(info: Mapping[str, Any], num_classes: int) -> None:
@@ -27,3 +28,15 @@ def checked_labels(labels: Any, n: int, num_classes: int, device: torch.device) 
     if low < 0 or high >= num_classes:
         raise GensynthError(f"labels must lie in 0..{num_classes - 1}, got {low}..{high}")
     return labels
+
+
+def uniform_labels(n: int, num_classes: int, device: torch.device, generator: torch.Generator | None) -> torch.Tensor:
+    """``n`` classes drawn uniformly with ``generator``: the labels of ``sample(n, seed)`` without ``labels``."""
+    return torch.randint(num_classes, (n,), device=device, generator=generator)
+
+
+def class_rows(model: Any, classes: int, per_class: int, seed: int) -> torch.Tensor:
+    """One picture (see :func:`gensynth.images.tiled`) of ``model.sample``: a row of ``per_class``
+    fixed-seed samples for each of the classes ``0 .. classes - 1``."""
+    labels = torch.arange(classes, device=model.device).repeat_interleave(per_class)
+    return tiled(model.sample(len(labels), seed=seed, labels=labels), per_class)

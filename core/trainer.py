@@ -185,7 +185,7 @@ class Trainer:
         counts: dict[str, int] = {}  # per key: phases that run every k steps log means over their own runs
         batches: Iterator = iter(stream)
         first = ctx.step + 1
-        for step in range(ctx.step + 1, opts.steps + 1):
+        for step in range(first, opts.steps + 1):
             batch = next(batches)
             scratch: dict = {}
             for phase in phases:

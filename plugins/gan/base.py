@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from gensynth.conditioning import checked_labels
+from gensynth.conditioning import checked_labels, uniform_labels
 from gensynth.errors import GensynthError
 from gensynth.loss import build_loss
 from gensynth.model import Batch, Model, Phase
@@ -46,7 +46,8 @@ class GAN(Model):
         self.loss = build_loss(config.loss, family="gan")
         if not isinstance(self.loss, GANLoss):
             raise GensynthError(f"loss {config.loss!r} is registered for the gan family but does not subclass "
-                                "gensynth.plugins.gan.losses.GANLoss; its plugin must fix it")
+                                "gensynth.plugins.gan.losses.GANLoss; choose another with --set loss=NAME "
+                                "and report it to the loss's plugin")
         self.gp_weight = self.loss.gradient_penalty if config.gp_weight is None else config.gp_weight
         self.gen_ema = moving_average(gen, config.ema_decay) if config.ema_decay > 0 else None
 
@@ -138,8 +139,8 @@ class GAN(Model):
         generator = self.generator(seed)
         z = self.noise(n, generator)
         if self.num_classes:
-            labels = (torch.randint(self.num_classes, (n,), device=self.device, generator=generator)
-                      if labels is None else checked_labels(labels, n, self.num_classes, self.device))
+            labels = (uniform_labels(n, self.num_classes, self.device, generator) if labels is None
+                      else checked_labels(labels, n, self.num_classes, self.device))
         elif labels is not None:
             raise GensynthError("this GAN is unconditional; it takes no labels")
         was_training = network.training

@@ -16,9 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gensynth.conditioning import check_data_classes
+from gensynth.conditioning import check_data_classes, class_rows
 from gensynth.errors import GensynthError
-from gensynth.images import tiled
 from gensynth.model import Batch
 from gensynth.plugins.gan.base import GAN
 from gensynth.plugins.gan.config import CDCGANConfig
@@ -98,5 +97,4 @@ class CDCGAN(GAN):
 
     def previews(self, batch: Batch, n: int, seed: int) -> dict[str, torch.Tensor]:
         """One picture with a row of 8 fixed-seed samples per class (up to 16 classes)."""
-        labels = torch.arange(min(self.num_classes, 16), device=self.device).repeat_interleave(8)
-        return {"samples": tiled(self.sample(len(labels), seed=seed, labels=labels), nrow=8)}
+        return {"samples": class_rows(self, min(self.num_classes, 16), 8, seed)}

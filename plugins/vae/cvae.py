@@ -20,9 +20,9 @@ from typing import Any, Mapping
 import torch
 import torch.nn.functional as F
 
-from gensynth.conditioning import check_data_classes, checked_labels
+from gensynth.conditioning import check_data_classes, checked_labels, class_rows, uniform_labels
 from gensynth.errors import GensynthError
-from gensynth.images import side_by_side, tiled
+from gensynth.images import side_by_side
 from gensynth.model import Batch
 from gensynth.plugins.vae.config import CVAEConfig
 from gensynth.plugins.vae.vae import VAE, gaussian_kl
@@ -82,7 +82,7 @@ class CVAE(VAE):
         generator = self.generator(seed)
         z = self.latents(n, generator)
         if labels is None:
-            labels = torch.randint(self.num_classes, (n,), device=self.device, generator=generator)
+            labels = uniform_labels(n, self.num_classes, self.device, generator)
         return self.decode_latents(z, labels)
 
     @torch.no_grad()
@@ -110,9 +110,7 @@ class CVAE(VAE):
         reconstructions = side_by_side(x, self.reconstruct(x, batch["y"]))
         if self.num_classes > MAX_PREVIEW_CLASSES:
             return {"samples": self.sample(n, seed=seed), "reconstructions": reconstructions}
-        per_class = self.num_classes
-        rows = self.sample(per_class * self.num_classes, seed=seed, labels=self.all_classes(per_class))
-        return {"samples": tiled(rows, per_class), "reconstructions": reconstructions}
+        return {"samples": class_rows(self, self.num_classes, self.num_classes, seed), "reconstructions": reconstructions}
 
     # -- likelihoods ----------------------------------------------------------------
 
