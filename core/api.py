@@ -103,8 +103,11 @@ def train(
     spec = model_spec(model, registry)
     recorded = run.read_config() if resume and run.exists() else None
     if recorded is not None:
-        if recipe is None:
-            recipe = recorded.get("training", {}).get("recipe") or ""  # "": a run recorded without a recipe
+        trained_with = recorded.get("training", {}).get("recipe") or ""  # "": a run recorded without a recipe
+        if recipe is not None and recipe != trained_with:
+            raise GensynthError(f"cannot resume: the run was trained with recipe {trained_with or '(none)'!r}, "
+                                f"not {recipe!r}; drop --recipe or start a new run with another --out")
+        recipe = trained_with
         if "batch_size" not in options and "batch_size" in recorded.get("training", {}):
             options = {**options, "batch_size": recorded["training"]["batch_size"]}  # the run's, not the recipe's
     chosen = spec.recipe(recipe) if recipe != "" else None
@@ -133,17 +136,18 @@ def train(
     opts.validate()
     evaluate = training_evaluation(net, spec, opts, data, registry) if opts.eval_every else None
 
+    training = {**vars(opts), "recipe": chosen.name if chosen else ""}
     if not (resume and run.exists()):
         run.path.mkdir(parents=True, exist_ok=True)
         run.write_config({
             "gensynth_version": __version__,
             "torch_version": torch.__version__,
             "model": _model_record(spec, config_obj),
-            "training": {**vars(opts), "recipe": chosen.name if chosen else ""},
+            "training": training,
             "data": {"spec": _spec_record(data), "info": data_info(dataset)},
         })
     else:
-        recorded["training"] = {**vars(opts), "recipe": chosen.name if chosen else ""}
+        recorded["training"] = training
         run.write_config(recorded)
     trainer = Trainer(net, dataset, run.path, opts, model_id=spec.id, manager=registry.manager, hooks=hooks,
                       progress=progress, evaluate=evaluate)

@@ -25,9 +25,11 @@ class Loss:
 def build_loss(name: str, family: str, registry: Registry | None = None) -> Loss:
     """Instantiate the registered loss ``name`` (an id or a unique short name) for ``family``."""
     registry = registry or get_registry()
+    options = ", ".join(s.name for s in registry.all("losses") if s.family == family)
+    if not any(name in (s.id, s.name) for s in registry.all("losses")):
+        raise GensynthError(f"unknown loss {name!r}; {family} models take one of: {options} (set it with --set loss=NAME)")
     spec = registry.resolve("losses", name)
     if spec.family != family:
-        options = ", ".join(s.name for s in registry.all("losses") if s.family == family)
         raise GensynthError(f"loss {spec.id} is for {spec.family} models, not {family}; use one of: {options}")
     cls = spec.load()
     loss = cls()

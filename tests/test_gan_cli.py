@@ -77,6 +77,11 @@ def test_resume_keeps_the_runs_recipe(tmp_path):
     result = invoke("train", "dcgan", "--data", "digits", "--steps", 3, "--out", out, "--resume", "--quiet", *TINY_IMAGES)
     assert result.exit_code == 0, result.output
     assert RunDir(out).read_config()["training"]["recipe"] == "classic"
+    result = invoke("train", "dcgan", "--data", "digits", "--steps", 4, "--out", out, "--resume", "--quiet",
+                    "--recipe", "fast", *TINY_IMAGES)
+    assert result.exit_code != 0 and result.output.strip().splitlines() == [
+        "Error: cannot resume: the run was trained with recipe 'classic', not 'fast'; drop --recipe or start a new "
+        "run with another --out"]
 
 
 def test_resume_keeps_the_runs_batch_size(tmp_path):
