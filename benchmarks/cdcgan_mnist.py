@@ -22,9 +22,9 @@ from pathlib import Path
 import torch
 
 from gensynth import api
-from gensynth.data.request import DataRequest
-from gensynth.evaluation.session import Evaluation
-from gensynth.registry import get_registry
+from gensynth._metadata.request import DataRequest
+from gensynth._evaluation.session import Evaluation
+from gensynth._discovery.registry import get_registry
 from mnist_split import add_data_option, mnist_splits
 
 

@@ -30,10 +30,10 @@ import torch
 from torch import nn
 
 from gensynth import api
-from gensynth.data.request import DataRequest
-from gensynth.data.spec import load_data
-from gensynth.registry import get_registry
-from gensynth.runtime import select_device
+from gensynth._metadata.request import DataRequest
+from gensynth._data.spec import load_data
+from gensynth._discovery.registry import get_registry
+from gensynth._training.runtime import select_device
 
 A_TRAIN, B_TRAIN = 8000, 1400
 CONFIG = {"ngf": 16}

@@ -21,7 +21,8 @@ import time
 
 import torch
 
-from gensynth.evaluation.frechet import frechet_distance, gaussian_stats
+from gensynth._evaluation.statistics import gaussian_stats
+from gensynth.plugins.metrics.frechet import frechet_distance
 
 
 def features(n: int, dim: int, seed: int, shift: float) -> torch.Tensor:

@@ -17,9 +17,9 @@ import time
 
 import torch
 
-from gensynth.evaluation.inception_score import inception_score
-from gensynth.evaluation.kid import kernel_inception_distance
-from gensynth.evaluation.precision_recall import precision_recall
+from gensynth.plugins.metrics.inception_score import inception_score
+from gensynth.plugins.metrics.kid import kernel_inception_distance
+from gensynth.plugins.metrics.precision_recall import precision_recall
 
 
 def features(n: int, dim: int, seed: int, shift: float) -> torch.Tensor:

@@ -30,7 +30,7 @@ from pathlib import Path
 import torch
 
 from gensynth import api, hookimpl
-from gensynth.config import parse_assignments
+from gensynth._metadata.config import parse_assignments
 
 #: PacGAN (Lin et al. 2018), Table 1: (modes captured, % high-quality samples).
 PUBLISHED = {

@@ -33,12 +33,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from gensynth import api, hookimpl
-from gensynth.config import parse_assignments
-from gensynth.data.dataset import TensorData
-from gensynth.data.request import DataRequest
-from gensynth.data.spec import load_data
-from gensynth.registry import get_registry
-from gensynth.trainer import Trainer, TrainOptions
+from gensynth._metadata.config import parse_assignments
+from gensynth._data.dataset import TensorData
+from gensynth._metadata.request import DataRequest
+from gensynth._data.spec import load_data
+from gensynth._discovery.registry import get_registry
+from gensynth._training.trainer import Trainer, TrainOptions
 
 REPO = Path(__file__).resolve().parent.parent
 TRAIN_SIZE, HELD_OUT_SIZE = 8000, 2000

@@ -21,8 +21,8 @@ def check(model, assignments, data_spec, only, xfails, xfail_strict, as_json) ->
     from rich.markup import escape
 
     from gensynth.cli.output import console, print_json
-    from gensynth.config import parse_assignments
-    from gensynth.errors import GensynthError
+    from gensynth._metadata.config import parse_assignments
+    from gensynth._errors import GensynthError
     from gensynth.testing import check_model
 
     out = console()

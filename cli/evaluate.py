@@ -33,8 +33,8 @@ def evaluate(run_dirs, metrics, reference, num_samples, seed, extractor, extract
              classifier_data, params, device, as_json, no_save) -> None:
     """Measure METRICS of the models in RUN_DIR... and record every value with its protocol."""
     from gensynth import api
-    from gensynth.config import parse_assignments
-    from gensynth.evaluation.session import parse_params
+    from gensynth._metadata.config import parse_assignments
+    from gensynth._evaluation.session import parse_params
 
     options = parse_assignments(extractor_options, option="--extractor-option")
     names = [name.strip() for name in metrics.split(",") if name.strip()]
@@ -56,7 +56,7 @@ def print_reports(reports: list[Any]) -> None:
     """One table of every value, the protocols it refers to, and a warning for each value measured differently."""
     from rich.table import Table
 
-    from gensynth.evaluation.session import incomparable
+    from gensynth._evaluation.session import incomparable
 
     several = len(reports) > 1
     table = Table(header_style="bold")

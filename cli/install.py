@@ -17,8 +17,8 @@ import click
               help="Pass an extra argument to the installer (e.g. --no-index).")
 def install(packages, upgrade, editables, pre, requirements, pip_args) -> None:
     """Install plugin packages (names, paths, wheels, URLs) and check what they register."""
-    from gensynth.errors import GensynthError
-    from gensynth.installer import find_installer, install as run_install
+    from gensynth._errors import GensynthError
+    from gensynth._discovery.installer import find_installer, install as run_install
 
     if not (packages or editables or requirements):
         raise click.UsageError("give a package, a path, -e PATH or -r FILE")
@@ -43,7 +43,7 @@ def install(packages, upgrade, editables, pre, requirements, pip_args) -> None:
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
 def uninstall(names, yes) -> None:
     """Remove plugin packages, by distribution or plugin name. Imports no plugin, so it works with broken ones."""
-    from gensynth.installer import find_installer, uninstall as run_uninstall, uninstall_targets
+    from gensynth._discovery.installer import find_installer, uninstall as run_uninstall, uninstall_targets
 
     targets = uninstall_targets(names)
     for target in targets:

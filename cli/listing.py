@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from gensynth.cli.output import console, plugin_problems, print_json
-from gensynth.registry import get_registry
+from gensynth._discovery.registry import get_registry
 
 
 @click.command("list-models")

@@ -7,8 +7,8 @@ import sys
 
 import click
 
-from gensynth.errors import GensynthError
-from gensynth.version import __version__
+from gensynth._errors import GensynthError
+from gensynth._version import __version__
 
 
 class _Group(click.Group):

@@ -1,4 +1,4 @@
-"""``gensynth new-plugin``: scaffold a plugin package from the templates in :mod:`gensynth.scaffold`."""
+"""``gensynth new-plugin``: scaffold a plugin package from the templates in :mod:`gensynth._discovery.scaffold`."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def new_plugin(name: str, directory: str, family: str, force: bool) -> None:
     """Create a pip-installable plugin package NAME with a working model, tests, README and CI."""
     from pathlib import Path
 
-    from gensynth.scaffold import FAMILIES, new_plugin as render
+    from gensynth._discovery.scaffold import FAMILIES, new_plugin as render
 
     written = render(name, directory, family, force)
     folder = Path(directory) / name

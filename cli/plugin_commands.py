@@ -2,8 +2,8 @@
 
 None of these run plugin code in the gensynth process, so they work while an
 installed plugin is broken: the listing discovers plugins in a child process with
-a time limit (:mod:`gensynth.plugin_probe`); ``--freeze``, ``disable`` and
-``enable`` read package metadata only (:mod:`gensynth.plugin_metadata`).
+a time limit (:mod:`gensynth._discovery.probe`); ``--freeze``, ``disable`` and
+``enable`` read package metadata only (:mod:`gensynth._discovery.distributions`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def plugins(ctx: click.Context, as_json: bool, freeze: bool) -> None:
     if freeze:
         _print_freeze()
         return
-    from gensynth.plugin_probe import probe_records
+    from gensynth._discovery.probe import probe_records
 
     records = probe_records()
     if as_json:
@@ -57,7 +57,7 @@ def plugins(ctx: click.Context, as_json: bool, freeze: bool) -> None:
 
 
 def _print_freeze() -> None:
-    from gensynth.plugin_metadata import plugin_distributions, requirement_line
+    from gensynth._discovery.distributions import plugin_distributions, requirement_line
 
     for dist in plugin_distributions():
         if not dist.builtin:
@@ -79,8 +79,8 @@ def enable(name: str) -> None:
 
 
 def _switch(name: str, disabled: bool) -> None:
-    from gensynth.plugin_metadata import find_plugin_distribution
-    from gensynth.user_settings import disabled_plugins, set_disabled
+    from gensynth._discovery.distributions import find_plugin_distribution
+    from gensynth._discovery.settings import disabled_plugins, set_disabled
 
     current = disabled_plugins()
     if not disabled and name in current:  # also when the plugin is no longer installed

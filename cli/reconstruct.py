@@ -17,13 +17,13 @@ def reconstruct(run_dir, data_spec, n, output, nrow, device) -> None:
     """Write the first N images of --data SPEC, each beside its reconstruction by the model in RUN_DIR."""
     import dataclasses
 
-    from gensynth.capabilities import CONDITIONAL, RECONSTRUCT
+    from gensynth._metadata.capabilities import CONDITIONAL, RECONSTRUCT
     from gensynth.cli.runs import open_run
-    from gensynth.data.loader import ordered_batches
-    from gensynth.data.spec import load_data
-    from gensynth.errors import GensynthError
-    from gensynth.images import save_grid, side_by_side
-    from gensynth.runtime import select_device
+    from gensynth._data.loader import ordered_batches
+    from gensynth._data.spec import load_data
+    from gensynth._errors import GensynthError
+    from gensynth._models.images import save_grid, side_by_side
+    from gensynth._training.runtime import select_device
 
     if n < 1:
         raise GensynthError("-n must be at least 1")

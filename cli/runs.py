@@ -8,11 +8,11 @@ from pathlib import Path
 import torch
 
 from gensynth import api
-from gensynth.capabilities import CONDITIONAL, check_label, require
-from gensynth.model import Model
-from gensynth.registry import Registry, get_registry
-from gensynth.rundir import RunDir
-from gensynth.specs import ModelSpec
+from gensynth._metadata.capabilities import CONDITIONAL, check_label, require
+from gensynth._models.model import Model
+from gensynth._discovery.registry import Registry, get_registry
+from gensynth._training.rundir import RunDir
+from gensynth._metadata.specs import ModelSpec
 
 
 @dataclasses.dataclass

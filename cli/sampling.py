@@ -25,9 +25,9 @@ def sample(run_dir, n, seed, label, interpolate, steps, linear, output, out_dir,
     A conditional model without --label gives one row per class.
     """
     from gensynth.cli.runs import open_run
-    from gensynth.errors import GensynthError
-    from gensynth.images import as_images, save_each, save_grid
-    from gensynth.runtime import select_device
+    from gensynth._errors import GensynthError
+    from gensynth._models.images import as_images, save_each, save_grid
+    from gensynth._training.runtime import select_device
 
     if n is not None and n < 1:
         raise GensynthError("-n must be at least 1")
@@ -50,7 +50,7 @@ def _samples(run, n: int, seed: int, label: int | None):
     from a conditional model (``ceil(n / classes)`` each)."""
     import torch
 
-    from gensynth.capabilities import CONDITIONAL
+    from gensynth._metadata.capabilities import CONDITIONAL
 
     if label is not None:
         return run.model.sample(n, seed=seed, labels=run.class_labels(label, n)), None
@@ -67,9 +67,9 @@ def _interpolations(run, rows: int, steps: int, seed: int, label: int | None, li
     or gives row ``i`` class ``i mod classes``."""
     import torch
 
-    from gensynth.capabilities import CONDITIONAL, LATENT
-    from gensynth.errors import GensynthError
-    from gensynth.interpolation import latent_interpolations
+    from gensynth._metadata.capabilities import CONDITIONAL, LATENT
+    from gensynth._errors import GensynthError
+    from gensynth._models.interpolation import latent_interpolations
 
     run.require(LATENT, "--interpolate")
     if steps < 2:

@@ -40,8 +40,8 @@ def train(model, data_spec, data_a, data_b, config_file, assignments, recipe, st
           precision, sample_every, checkpoint_every, keep_checkpoints, log_every, download, quiet, **options) -> None:
     """Train MODEL on --data SPEC (or --data-a SPEC --data-b SPEC); writes a self-describing run directory."""
     from gensynth import api
-    from gensynth.config import parse_assignments
-    from gensynth.errors import GensynthError
+    from gensynth._metadata.config import parse_assignments
+    from gensynth._errors import GensynthError
 
     if steps is None and epochs is None:
         raise GensynthError("give --steps N or --epochs N")
@@ -63,7 +63,7 @@ def train(model, data_spec, data_a, data_b, config_file, assignments, recipe, st
 
 def _data_specs(data_spec: str | None, data_a: str | None, data_b: str | None) -> str | dict[str, str]:
     """``--data SPEC`` as the spec, ``--data-a/--data-b`` as ``{"a": SPEC, "b": SPEC}``."""
-    from gensynth.errors import GensynthError
+    from gensynth._errors import GensynthError
 
     domains = {name: spec for name, spec in (("a", data_a), ("b", data_b)) if spec}
     if data_spec and domains:

@@ -20,8 +20,8 @@ def translate(run_dir, inputs, direction, out_dir, batch_size, device) -> None:
     Each image is resized to the model's image size and written as one PNG in OUT_DIR.
     """
     from gensynth import api
-    from gensynth.errors import GensynthError
-    from gensynth.runtime import select_device
+    from gensynth._errors import GensynthError
+    from gensynth._training.runtime import select_device
 
     if batch_size < 1:
         raise GensynthError(f"--batch-size must be at least 1, got {batch_size}")

@@ -14,22 +14,22 @@ from typing import Any, Iterable, Mapping
 
 import torch
 
-from gensynth.capabilities import TRANSLATE, require
-from gensynth.config import ModelConfig, differing_fields
-from gensynth.data.domains import DataSpecs, data_info, describe_specs, load_model_data, steps_per_epoch
-from gensynth.errors import GensynthError
-from gensynth.evaluation.cache import file_sha256
-from gensynth.evaluation.session import DEFAULT_EXTRACTOR, Evaluation, EvaluationReport
-from gensynth.evaluation.training import training_evaluation
-from gensynth.model import Model
-from gensynth.registry import Registry, get_registry
-from gensynth.rng import seed_everything
-from gensynth.rundir import RunDir, load_weights, save_weights
-from gensynth.runtime import select_device
-from gensynth.specs import ModelSpec
-from gensynth.trainer import RunContext, Trainer, TrainOptions
-from gensynth.translation import translate_images, translation_jobs
-from gensynth.version import __version__
+from gensynth._metadata.capabilities import TRANSLATE, require
+from gensynth._metadata.config import ModelConfig, differing_fields
+from gensynth._data.domains import DataSpecs, data_info, describe_specs, load_model_data, steps_per_epoch
+from gensynth._errors import GensynthError
+from gensynth._evaluation.cache import file_sha256
+from gensynth._evaluation.session import DEFAULT_EXTRACTOR, Evaluation, EvaluationReport
+from gensynth._evaluation.training import training_evaluation
+from gensynth._models.model import Model
+from gensynth._discovery.registry import Registry, get_registry
+from gensynth._training.rng import seed_everything
+from gensynth._training.rundir import RunDir, load_weights, save_weights
+from gensynth._training.runtime import select_device
+from gensynth._metadata.specs import ModelSpec
+from gensynth._training.trainer import RunContext, Trainer, TrainOptions
+from gensynth._models.translation import translate_images, translation_jobs
+from gensynth._version import __version__
 
 
 def model_spec(name: str, registry: Registry | None = None) -> ModelSpec:
@@ -208,7 +208,7 @@ def _model_record(spec: ModelSpec, config: ModelConfig) -> dict[str, Any]:
 def translate(run_dir: str | Path, inputs: Iterable[str | Path], out_dir: str | Path, *, direction: str,
               device: str | torch.device = "cpu", batch_size: int = 64) -> list[Path]:
     """Translate image files and folders (recursively) with the model in ``run_dir``; one PNG per input
-    image under ``out_dir`` (see :mod:`gensynth.translation`). Returns the written paths."""
+    image under ``out_dir`` (see :mod:`gensynth._models.translation`). Returns the written paths."""
     registry = get_registry()
     spec = model_spec(RunDir(run_dir).read_config()["model"]["id"], registry)
     require(spec, TRANSLATE, "gensynth translate", registry.list_models())

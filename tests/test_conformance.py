@@ -9,14 +9,14 @@ import torch
 from click.testing import CliRunner
 from torch import nn
 
-import gensynth.registry
+import gensynth._discovery.registry
 from gensynth import ModelSpec, hookimpl
 from gensynth.cli.main import cli
-from gensynth.plugin_loader import PluginManager, PluginRecord
+from gensynth._discovery.loader import PluginManager, PluginRecord
 from gensynth.plugins.gan.config import DCGANConfig, MLPGANConfig
 from gensynth.plugins.gan.dcgan import DCGAN
 from gensynth.plugins.gan.mlp_gan import MLPGAN
-from gensynth.registry import Registry, get_registry
+from gensynth._discovery.registry import Registry, get_registry
 from gensynth.testing import CHECKS, check_model, model_checks
 
 TINY_POINTS = {"hidden": 16, "depth": 1}
@@ -91,7 +91,7 @@ def broken_models(monkeypatch):
     manager.add_plugin(plugin, PluginRecord("broken", "(in process)", "", "tests", builtin=False))
     registry = Registry(manager)
     registry.collect()
-    monkeypatch.setattr(gensynth.registry, "_REGISTRY", registry)
+    monkeypatch.setattr(gensynth._discovery.registry, "_REGISTRY", registry)
     return registry
 
 

@@ -17,18 +17,18 @@ from PIL import Image
 from safetensors.torch import load_file, save_file
 
 from gensynth import api, hookimpl
-from gensynth.data.dataset import TensorData
-from gensynth.data.domains import DomainBatches, load_model_data, open_batches, steps_per_epoch
-from gensynth.data.loader import BatchStream
-from gensynth.data.request import DataRequest
-from gensynth.errors import GensynthError, TrainingInterrupted
+from gensynth._data.dataset import TensorData
+from gensynth._data.domains import DomainBatches, load_model_data, open_batches, steps_per_epoch
+from gensynth._data.loader import BatchStream
+from gensynth._metadata.request import DataRequest
+from gensynth._errors import GensynthError, TrainingInterrupted
 from gensynth.plugins.cyclegan.config import CycleGANConfig, receptive_field
 from gensynth.plugins.cyclegan.model import CycleGAN
-from gensynth.schedules import linear_decay
+from gensynth._training.schedules import linear_decay
 from gensynth.plugins.cyclegan.networks import ResnetBlock, patch_discriminator
 from gensynth.plugins.cyclegan.pool import ImagePool
-from gensynth.registry import get_registry
-from gensynth.rundir import RunDir
+from gensynth._discovery.registry import get_registry
+from gensynth._training.rundir import RunDir
 
 TINY = {"image_size": 16, "ngf": 4, "ndf": 4, "n_blocks": 1, "pool_size": 4}
 

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from gensynth.cli.main import cli
-from gensynth.data.images import read_image
+from gensynth._data.images import read_image
 from test_cyclegan import write_images
 
 TINY = ["--set", "image_size=16", "--set", "ngf=4", "--set", "ndf=4", "--set", "n_blocks=1"]

@@ -12,16 +12,16 @@ import pytest
 import torch
 from PIL import Image
 
-import gensynth.data.dataset as dataset_module
+import gensynth._data.dataset as dataset_module
 from gensynth import DatasetSpec, GensynthError, hookimpl
-from gensynth.data.dataset import StreamingImages, TensorData
-from gensynth.data.images import pil_to_uint8, prepare_images
-from gensynth.data.loader import BatchStream, epoch_order
-from gensynth.data.request import DataRequest
-from gensynth.data.spec import check_request, load_data, parse_data_spec
-from gensynth.plugin_loader import PluginManager, PluginRecord
+from gensynth._data.dataset import StreamingImages, TensorData
+from gensynth._data.images import pil_to_uint8, prepare_images
+from gensynth._data.loader import BatchStream, epoch_order
+from gensynth._metadata.request import DataRequest
+from gensynth._data.spec import check_request, load_data, parse_data_spec
+from gensynth._discovery.loader import PluginManager, PluginRecord
 from gensynth.plugins.datasets.mixtures import mixture_modes
-from gensynth.registry import Registry, get_registry
+from gensynth._discovery.registry import Registry, get_registry
 
 SHARED_DATA = Path(os.environ.get("GENSYNTH_TEST_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 IMAGES = DataRequest()

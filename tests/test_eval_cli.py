@@ -82,7 +82,7 @@ def test_runs_measured_under_different_protocols_are_flagged(runs):
     assert result.exit_code == 0 and "not comparable" not in result.stderr
     other = [a if a != "digits@:600" else "digits@:700" for a in FAST]
     # one command can only use one reference; compare the saved reports of two commands instead
-    from gensynth.evaluation.session import MetricResult, incomparable
+    from gensynth._evaluation.session import MetricResult, incomparable
 
     a = json.loads(evaluate(runs / "dcgan", "--metrics", "fid", *FAST, "--json", "--no-save").stdout)[0]["results"][0]
     b = json.loads(evaluate(runs / "dcgan", "--metrics", "fid", *other, "--json", "--no-save").stdout)[0]["results"][0]

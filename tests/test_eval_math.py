@@ -9,12 +9,13 @@ import pytest
 import torch
 from scipy import linalg
 
-from gensynth.errors import GensynthError
-from gensynth.evaluation.frechet import frechet_distance, gaussian_stats
-from gensynth.evaluation.inception_score import inception_score
-from gensynth.evaluation.kid import kernel_inception_distance
-from gensynth.evaluation.mode_coverage import mode_coverage
-from gensynth.evaluation.precision_recall import precision_recall
+from gensynth._errors import GensynthError
+from gensynth._evaluation.statistics import gaussian_stats
+from gensynth.plugins.metrics.frechet import frechet_distance
+from gensynth.plugins.metrics.inception_score import inception_score
+from gensynth.plugins.metrics.kid import kernel_inception_distance
+from gensynth.plugins.metrics.coverage import mode_coverage
+from gensynth.plugins.metrics.precision_recall import precision_recall
 
 
 def correlated_features(n: int, d: int, seed: int, shift: float = 0.0) -> torch.Tensor:

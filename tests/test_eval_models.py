@@ -10,13 +10,13 @@ import torch
 from torch import nn
 
 from gensynth import ExtractorSpec, GensynthError, ModelConfig, ModelSpec, hookimpl
-from gensynth.data.request import DataRequest
-from gensynth.evaluation.session import Evaluation
-from gensynth.evaluator import ExtractorSetup, FeatureExtractor, Features
-from gensynth.model import Model
-from gensynth.plugin_loader import PluginManager, PluginRecord
+from gensynth._metadata.request import DataRequest
+from gensynth._evaluation.session import Evaluation
+from gensynth._evaluation.interfaces import ExtractorSetup, FeatureExtractor, Features
+from gensynth._models.model import Model
+from gensynth._discovery.loader import PluginManager, PluginRecord
 from gensynth.plugins.metrics import inception
-from gensynth.registry import Registry, get_registry
+from gensynth._discovery.registry import Registry, get_registry
 
 CPU = torch.device("cpu")
 SMALL_CLASSIFIER = {"steps": "200", "width": "8"}
@@ -50,7 +50,7 @@ class ImageModel(Model):
         return DataRequest(image_size=8, channels=1)
 
     def sample(self, n, seed=None, **kwargs):
-        return torch.rand(n, 1, self.sample_size, self.sample_size, generator=self.generator(seed)) * 2 - 1
+        return torch.rand(n, 1, self.sample_size, self.sample_size, generator=self.seeded_generator(seed)) * 2 - 1
 
 
 class GaussianLatentModel(ImageModel):

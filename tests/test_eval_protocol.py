@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from gensynth.data.dataset import TensorData
-from gensynth.data.request import DataRequest
-from gensynth.data.spec import load_data
-from gensynth.data.split import Split, split_spec
-from gensynth.errors import GensynthError
-from gensynth.evaluation.cache import CachedTensors, cache_dir
-from gensynth.evaluation.protocol import differences, protocol_id
-from gensynth.registry import get_registry
+from gensynth._data.dataset import TensorData
+from gensynth._metadata.request import DataRequest
+from gensynth._data.spec import load_data
+from gensynth._data.split import Split, split_spec
+from gensynth._errors import GensynthError
+from gensynth._evaluation.cache import CachedTensors, cache_dir
+from gensynth._evaluation.protocol import differences, protocol_id
+from gensynth._discovery.registry import get_registry
 
 MNIST = Path(os.environ.get("GENSYNTH_TEST_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")) / "mnist"
 

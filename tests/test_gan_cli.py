@@ -13,8 +13,8 @@ from PIL import Image
 
 from gensynth import ModelSpec, Recipe, api
 from gensynth.cli.main import cli
-from gensynth.registry import get_registry
-from gensynth.rundir import RunDir
+from gensynth._discovery.registry import get_registry
+from gensynth._training.rundir import RunDir
 
 TINY_IMAGES = ["--set", "g_width=4", "--set", "d_width=4", "--set", "latent_dim=8"]
 PAD = 2  # grid padding in pixels

@@ -10,10 +10,11 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
+from gensynth import GensynthError
 from gensynth.plugins.gan.config import DCGANConfig, MLPGANConfig
 from gensynth.plugins.gan.dcgan import DCGAN
 from gensynth.plugins.gan.mlp_gan import MLPGAN
-from gensynth.registry import get_registry
+from gensynth._discovery.registry import get_registry
 
 
 #: Small widths keep the tests fast; the default configs are built once each below.
@@ -94,7 +95,7 @@ def test_dcgan_first_discriminator_layer_has_no_batchnorm():
 
 
 def test_dcgan_rejects_unsupported_size():
-    with pytest.raises(ValueError, match="28, 32, 64"):
+    with pytest.raises(GensynthError, match="one of 28, 32, 64"):
         DCGAN(DCGANConfig(image_size=48))
 
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from gensynth.errors import GensynthError
+from gensynth._errors import GensynthError
 from gensynth.plugins.gan.config import MLPGANConfig
 from gensynth.plugins.gan.ema import moving_average, update_average
 from gensynth.plugins.gan.losses import Hinge, LeastSquares, NonSaturating, Wasserstein

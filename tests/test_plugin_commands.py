@@ -8,10 +8,10 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from gensynth import installer
+from gensynth._discovery import installer
 from gensynth.cli.main import cli
-from gensynth.errors import GensynthError
-from gensynth.user_settings import config_dir, disabled_plugins, set_disabled
+from gensynth._errors import GensynthError
+from gensynth._discovery.settings import config_dir, disabled_plugins, set_disabled
 
 
 @pytest.fixture

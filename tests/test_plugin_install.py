@@ -49,7 +49,7 @@ PROBLEMS = {
     "gensynth-brokenimport": "error: failed to import: ModuleNotFoundError: No module named "
                              "'gensynth_this_dependency_does_not_exist'",
     "gensynth-raisinghook": "error: RuntimeError: boom while registering",
-    "gensynth-futureapi": "incompatible: needs gensynth API >=2,<3, this is 1",
+    "gensynth-futureapi": "incompatible: needs gensynth API >=2,<3, this is 1.0",
     "gensynth-registersnothing": "registered nothing",
 }
 

@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from gensynth.cli.main import cli
-from gensynth.scaffold import new_plugin
+from gensynth._discovery.scaffold import new_plugin
 from installed_plugins import OFFLINE, env_with, make_venv, venv_gensynth, venv_pip_install
 
 REPO = Path(__file__).resolve().parents[1]
@@ -74,7 +74,7 @@ def test_rendered_package_is_complete(tmp_path, family, model_class):
     assert 'name = "gensynth-pixel-art"' in pyproject and 'pixel-art = "gensynth_pixel_art"' in pyproject
     assert 'dependencies = ["gensynth>=0.1.0,<1"]' in pyproject
     module = (root / "gensynth_pixel_art" / "__init__.py").read_text()
-    assert 'GENSYNTH_API = ">=1,<2"' in module and f'family="{family}"' in module
+    assert 'GENSYNTH_API = ">=1.0,<2"' in module and f'family="{family}"' in module
     assert top_level_imports(root / "gensynth_pixel_art" / "__init__.py") == {"gensynth", "gensynth_pixel_art"}
     assert top_level_imports(root / "gensynth_pixel_art" / "config.py") == {"dataclasses", "gensynth"}
     assert f"class {model_class}(Model)" in (root / "gensynth_pixel_art" / "model.py").read_text()
@@ -92,9 +92,9 @@ def test_templates_ship_in_a_regular_wheel(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "wheel", *OFFLINE, "-w", str(tmp_path / "dist"), str(source)],
                    check=True, capture_output=True)
     names = zipfile.ZipFile(next((tmp_path / "dist").glob("gensynth-*.whl"))).namelist()
-    templates = {n.removeprefix("gensynth/templates/plugin/") for n in names if n.startswith("gensynth/templates/")}
-    expected = {str(p.relative_to(REPO / "core" / "templates" / "plugin"))
-                for p in (REPO / "core" / "templates" / "plugin").rglob("*.tmpl")}
+    templates = {n.removeprefix("gensynth/_discovery/templates/plugin/") for n in names if n.startswith("gensynth/_discovery/templates/")}
+    expected = {str(p.relative_to(REPO / "core" / "_discovery" / "templates" / "plugin"))
+                for p in (REPO / "core" / "_discovery" / "templates" / "plugin").rglob("*.tmpl")}
     assert expected and templates == expected
 
 

@@ -39,7 +39,7 @@ def test_every_plugin_gets_a_row_with_its_status(site):
     assert rows["raisinghook"]["status"] == "error" and "boom while registering" in rows["raisinghook"]["reason"]
     assert rows["raisinghook"]["registered"] == {}
     assert rows["futureapi"]["status"] == "incompatible"
-    assert rows["futureapi"]["reason"] == "needs gensynth API >=2,<3, this is 1"
+    assert rows["futureapi"]["reason"] == "needs gensynth API >=2,<3, this is 1.0"
 
 
 def test_plugins_table_shows_reasons(site):

@@ -14,9 +14,9 @@ import torch
 from safetensors.torch import load_file
 
 from gensynth import api, hookimpl
-from gensynth.atomic import write_bytes_atomic
-from gensynth.errors import GensynthError, NonFiniteLoss, TrainingInterrupted
-from gensynth.rundir import RunDir
+from gensynth._training.atomic import write_bytes_atomic
+from gensynth._errors import GensynthError, NonFiniteLoss, TrainingInterrupted
+from gensynth._training.rundir import RunDir
 from installed_plugins import env_with
 from test_cyclegan import CtrlCAt
 
@@ -140,7 +140,7 @@ def test_atomic_write_keeps_old_file_when_writing_fails(tmp_path):
         path.write_bytes(b"partial")
         raise OSError("disk full")
 
-    from gensynth.atomic import write_atomic
+    from gensynth._training.atomic import write_atomic
 
     with pytest.raises(OSError):
         write_atomic(target, failing)

@@ -13,8 +13,8 @@ import pytest
 import torch
 from torch.distributions import Normal, kl_divergence
 
-from gensynth.errors import GensynthError
-from gensynth.interpolation import interpolate
+from gensynth._errors import GensynthError
+from gensynth._models.interpolation import interpolate
 from gensynth.plugins.vae.beta_vae import BetaVAE
 from gensynth.plugins.vae.config import BetaVAEConfig, CVAEConfig, VAEConfig
 from gensynth.plugins.vae.cvae import CVAE

@@ -17,11 +17,11 @@ from typing import Any, Callable
 import torch
 
 from gensynth import api
-from gensynth.capabilities import CONDITIONAL, LATENT, RECONSTRUCT, TRANSLATE
-from gensynth.data.request import DataRequest
-from gensynth.errors import GensynthError, TrainingInterrupted
-from gensynth.rundir import RunDir, load_weights
-from gensynth.specs import ModelSpec
+from gensynth._metadata.capabilities import CONDITIONAL, LATENT, RECONSTRUCT, TRANSLATE
+from gensynth._metadata.request import DataRequest
+from gensynth._errors import GensynthError, TrainingInterrupted
+from gensynth._training.rundir import RunDir, load_weights
+from gensynth._metadata.specs import ModelSpec
 from gensynth.testing.subject import SAMPLES, InterruptAt, Subject
 
 
@@ -95,7 +95,7 @@ def _same_state(a: Any, b: Any, path: str = "") -> str | None:
 
 LISTING_PROBE = """
 import json, sys
-from gensynth.registry import get_registry
+from gensynth._discovery.registry import get_registry
 spec = get_registry().resolve("models", {model!r})
 json.dumps(spec.to_json())
 module = spec.target.partition(":")[0]
@@ -168,7 +168,7 @@ def sample_seeded(subject: Subject) -> None:
     expect(torch.equal(first, again), "sample(n, seed=1) gave different samples on two calls")
     expect(not torch.equal(first, other), "sample(n, seed=1) and sample(n, seed=2) gave the same samples")
     expect(torch.equal(before, torch.get_rng_state()),
-           "sample(n, seed) changed the global torch RNG; draw from self.generator(seed) instead")
+           "sample(n, seed) changed the global torch RNG; draw from self.seeded_generator(seed) instead")
 
 
 def train_step(subject: Subject) -> None:

@@ -8,10 +8,10 @@ import time
 import traceback
 from typing import Any, Callable, Iterable, Mapping
 
-from gensynth.data.domains import DataSpecs
-from gensynth.errors import GensynthError
-from gensynth.registry import Registry, get_registry
-from gensynth.specs import ModelSpec
+from gensynth._data.domains import DataSpecs
+from gensynth._errors import GensynthError
+from gensynth._discovery.registry import Registry, get_registry
+from gensynth._metadata.specs import ModelSpec
 from gensynth.testing.checks import CHECKS, Check, CheckFailed
 from gensynth.testing.report import CheckReport, CheckResult
 from gensynth.testing.subject import Subject

@@ -17,14 +17,14 @@ from typing import Any, Mapping
 import torch
 
 from gensynth import api, hookimpl
-from gensynth.capabilities import RECONSTRUCT, TRANSLATE
-from gensynth.config import ModelConfig
-from gensynth.data.domains import DataSpecs, ModelData, data_info, load_model_data, open_batches
-from gensynth.data.request import DataRequest
-from gensynth.model import Model
-from gensynth.registry import Registry, get_registry
-from gensynth.specs import ModelSpec
-from gensynth.trainer import RunContext
+from gensynth._metadata.capabilities import RECONSTRUCT, TRANSLATE
+from gensynth._metadata.config import ModelConfig
+from gensynth._data.domains import DataSpecs, ModelData, data_info, load_model_data, open_batches
+from gensynth._metadata.request import DataRequest
+from gensynth._models.model import Model
+from gensynth._discovery.registry import Registry, get_registry
+from gensynth._metadata.specs import ModelSpec
+from gensynth._training.trainer import RunContext
 
 #: The data a model is checked on when none is given: small, bundled, no download.
 DEFAULT_DATA = {"image": "digits", "points": "ring8"}

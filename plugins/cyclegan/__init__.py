@@ -3,7 +3,7 @@
 from gensynth import ModelSpec, hookimpl
 from gensynth.plugins.cyclegan.config import CycleGANConfig
 
-GENSYNTH_API = ">=1,<2"
+GENSYNTH_API = ">=1.0,<2"
 
 
 @hookimpl

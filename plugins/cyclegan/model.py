@@ -6,7 +6,7 @@ iteration is the reference's ``optimize_parameters``: first the generators (one
 Adam over both) against the adversarial, cycle-consistency and identity losses,
 then the discriminators (one Adam over both) on real images and on fakes drawn
 from the image pools. The batch is ``{"a": {"x": ...}, "b": {"x": ...}}``
-(see :mod:`gensynth.data.domains`).
+(see :mod:`gensynth._data.domains`).
 """
 
 from __future__ import annotations
@@ -19,15 +19,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gensynth.data.request import DataRequest
-from gensynth.errors import GensynthError
-from gensynth.images import side_by_side
-from gensynth.model import Batch, Model, Phase
+from gensynth import Batch, DataRequest, GensynthError, Model, Phase, linear_decay_schedulers, side_by_side
 from gensynth.plugins.cyclegan.config import CycleGANConfig, default_blocks, default_d_layers
 from gensynth.plugins.cyclegan.losses import LOSSES
 from gensynth.plugins.cyclegan.networks import init_weights, patch_discriminator, resnet_generator
 from gensynth.plugins.cyclegan.pool import ImagePool
-from gensynth.schedules import linear_decay_schedulers
 
 TRANSLATE_HINT = "gensynth translate RUN --direction a2b INPUT -o OUT_DIR"
 

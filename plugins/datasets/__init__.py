@@ -6,7 +6,7 @@ behind a lazy ``module:attr`` target in a submodule.
 
 from gensynth import DatasetSpec, hookimpl
 
-GENSYNTH_API = ">=1,<2"
+GENSYNTH_API = ">=1.0,<2"
 
 
 @hookimpl

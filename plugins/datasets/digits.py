@@ -5,9 +5,7 @@ from __future__ import annotations
 import torch
 from sklearn.datasets import load_digits
 
-from gensynth.data.dataset import TensorData
-from gensynth.data.images import prepare_images
-from gensynth.data.request import DataRequest
+from gensynth import DataRequest, TensorData, prepare_images
 
 DEFAULT_SIZE = 28
 """Resolution when the model asks for none (MNIST's, though the originals are 8x8)."""

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gensynth.data.dataset import StreamingImages, TensorData, images_from_files
-from gensynth.data.files import existing_folder, list_images
-from gensynth.data.images import native_format, open_image
-from gensynth.data.request import DataRequest
-from gensynth.errors import GensynthError
+from gensynth import (
+    DataRequest, GensynthError, StreamingImages, TensorData, existing_folder, images_from_files, list_images,
+    native_format, open_image,
+)
 
 
 def load(argument: str, request: DataRequest, *, download: bool = False) -> TensorData | StreamingImages:

@@ -12,8 +12,7 @@ import math
 
 import torch
 
-from gensynth.data.dataset import TensorData
-from gensynth.data.request import DataRequest
+from gensynth import DataRequest, TensorData
 
 NUM_POINTS = 100_000
 SEED = 0

@@ -16,11 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gensynth.data.dataset import TensorData
-from gensynth.data.files import existing_folder
-from gensynth.data.images import prepare_images
-from gensynth.data.request import DataRequest
-from gensynth.errors import GensynthError
+from gensynth import DataRequest, GensynthError, TensorData, existing_folder, prepare_images
 
 IMAGES_MAGIC = 2051  # 0x0803: unsigned bytes, 3 dimensions (N, rows, cols)
 LABELS_MAGIC = 2049  # 0x0801: unsigned bytes, 1 dimension (N,)

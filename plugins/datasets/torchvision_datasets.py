@@ -19,10 +19,7 @@ from torch.utils.data import Dataset
 from torchvision import datasets
 from torchvision.transforms.v2 import functional as F
 
-from gensynth.data.dataset import TensorData, collect
-from gensynth.data.images import native_format, pil_to_uint8, prepare_images
-from gensynth.data.request import DataRequest
-from gensynth.errors import GensynthError
+from gensynth import DataRequest, GensynthError, TensorData, collect, native_format, pil_to_uint8, prepare_images
 
 EXAMPLES = "MNIST, FashionMNIST, KMNIST, CIFAR10, CIFAR100, SVHN, STL10"
 

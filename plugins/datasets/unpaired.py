@@ -9,10 +9,7 @@ read as ``folder:`` reads one; the test folders are for ``gensynth translate``.
 
 from __future__ import annotations
 
-from gensynth.data.dataset import StreamingImages, TensorData
-from gensynth.data.files import existing_folder
-from gensynth.data.request import DataRequest
-from gensynth.errors import GensynthError
+from gensynth import DataRequest, GensynthError, StreamingImages, TensorData, existing_folder
 from gensynth.plugins.datasets import folder
 
 LAYOUT = "trainA/ and trainB/ (the CycleGAN layout)"

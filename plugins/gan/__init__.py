@@ -7,7 +7,7 @@ Each model's recipes are the presets measured in ``benchmarks/`` (figures in
 from gensynth import LossSpec, ModelSpec, Recipe, hookimpl
 from gensynth.plugins.gan.config import CDCGANConfig, DCGANConfig, MLPGANConfig
 
-GENSYNTH_API = ">=1,<2"
+GENSYNTH_API = ">=1.0,<2"
 
 #: DCGAN's loss and optimiser with a smaller batch and a short generator average: the best FID per CPU
 #: minute on MNIST (benchmarks/dcgan_vs_plain.py).

@@ -15,15 +15,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from gensynth.conditioning import checked_labels, uniform_labels
-from gensynth.errors import GensynthError
-from gensynth.loss import build_loss
-from gensynth.model import Batch, Model, Phase
+from gensynth import (
+    Batch, GensynthError, Model, Phase, build_loss, checked_labels, linear_decay_schedulers, uniform_labels,
+)
 from gensynth.plugins.gan.config import GANConfig
 from gensynth.plugins.gan.ema import moving_average, update_average
 from gensynth.plugins.gan.losses import GANLoss
 from gensynth.plugins.gan.regularisers import add_spectral_norm, gradient_penalty, r1_penalty
-from gensynth.schedules import linear_decay_schedulers
 
 
 class GAN(Model):
@@ -37,7 +35,6 @@ class GAN(Model):
     config: GANConfig
 
     def __init__(self, config: GANConfig, gen: nn.Module, disc: nn.Module) -> None:
-        _check(config)
         super().__init__(config)
         self.gen = gen
         self.disc = disc
@@ -136,7 +133,7 @@ class GAN(Model):
         own noise (not on ``n``) and sampling leaves the model's state untouched.
         """
         network = self.gen_ema.module if ema and self.gen_ema is not None else self.gen
-        generator = self.generator(seed)
+        generator = self.seeded_generator(seed)
         z = self.noise(n, generator)
         if self.num_classes:
             labels = (uniform_labels(n, self.num_classes, self.device, generator) if labels is None
@@ -150,22 +147,3 @@ class GAN(Model):
         finally:
             network.train(was_training)
 
-
-def _check(config: GANConfig) -> None:
-    """One-line errors for config values no GAN can train with."""
-    rules = [
-        ("lr_g", config.lr_g > 0, "above 0"),
-        ("lr_d", config.lr_d > 0, "above 0"),
-        ("beta1", 0 <= config.beta1 < 1, "in [0, 1)"),
-        ("beta2", 0 <= config.beta2 < 1, "in [0, 1)"),
-        ("n_disc", config.n_disc >= 1, "at least 1"),
-        ("r1_every", config.r1_every >= 1, "at least 1"),
-        ("r1_gamma", config.r1_gamma >= 0, "at least 0"),
-        ("gp_weight", config.gp_weight is None or config.gp_weight >= 0, "at least 0 or none"),
-        ("ema_decay", 0 <= config.ema_decay < 1, "in [0, 1)"),
-        ("ema_start", config.ema_start >= 0, "at least 0"),
-        ("decay_start", 0 <= config.decay_start <= 1, "in [0, 1]"),
-    ]
-    for name, ok, want in rules:
-        if not ok:
-            raise GensynthError(f"config field {name!r} must be {want}, got {getattr(config, name)!r}")

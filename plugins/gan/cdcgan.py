@@ -16,9 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gensynth.conditioning import check_data_classes, class_rows
-from gensynth.errors import GensynthError
-from gensynth.model import Batch
+from gensynth import Batch, GensynthError, check_data_classes, class_rows
 from gensynth.plugins.gan.base import GAN
 from gensynth.plugins.gan.config import CDCGANConfig
 from gensynth.plugins.gan.dcgan import discriminator_features, generator_widths, init_weights, layout

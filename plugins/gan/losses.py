@@ -6,29 +6,10 @@ Wasserstein loss) and returns a scalar that the respective network minimises.
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import torch
 import torch.nn.functional as F
 
-from gensynth.loss import Loss
-
-
-class GANLoss(Loss):
-    """What GAN models call: a discriminator loss on real and fake logits and a generator loss.
-
-    ``gradient_penalty`` is the weight of the gradient penalty the loss is meant to be
-    used with (WGAN-GP's 10); models apply it unless their config sets ``gp_weight``.
-    """
-
-    family = "gan"
-    gradient_penalty: ClassVar[float] = 0.0
-
-    def discriminator(self, real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
-
-    def generator(self, fake_logits: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
+from gensynth import GANLoss
 
 
 class NonSaturating(GANLoss):

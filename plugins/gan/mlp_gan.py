@@ -6,7 +6,7 @@ from typing import Callable
 
 from torch import nn
 
-from gensynth.data.request import DataRequest
+from gensynth import DataRequest
 from gensynth.plugins.gan.base import GAN
 from gensynth.plugins.gan.config import MLPGANConfig
 

@@ -6,7 +6,7 @@ extractor lives behind a lazy ``module:attr`` target in a submodule.
 
 from gensynth import EvaluatorSpec, ExtractorSpec, hookimpl
 
-GENSYNTH_API = ">=1,<2"
+GENSYNTH_API = ">=1.0,<2"
 
 _METRICS = (
     ("fid", "feature_metrics:FID", "Fréchet distance between Gaussian fits of real and generated features (exact, float64)"),

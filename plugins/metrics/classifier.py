@@ -19,13 +19,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gensynth import GensynthError, ModelConfig, field
-from gensynth.data.dataset import StreamingImages, TensorData
-from gensynth.data.loader import BatchStream, ordered_batches
-from gensynth.data.request import DataRequest
-from gensynth.evaluation.cache import CachedTensors, tensors_sha256
-from gensynth.evaluation.context import Reference, quantize
-from gensynth.evaluator import ExtractorSetup, FeatureExtractor, Features
+from gensynth import (
+    BatchStream, CachedTensors, DataRequest, ExtractorSetup, FeatureExtractor, Features, GensynthError,
+    ModelConfig, Reference, StreamingImages, TensorData, field, ordered_batches, quantize, tensors_sha256,
+)
 
 NETWORK = "gensynth-small-cnn-1"
 

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 
-from gensynth import field
-from gensynth.evaluation.context import EvaluationContext
-from gensynth.evaluation.frechet import frechet_distance, gaussian_stats
-from gensynth.evaluation.inception_score import inception_score
-from gensynth.evaluation.kid import kernel_inception_distance
-from gensynth.evaluation.precision_recall import precision_recall
-from gensynth.evaluator import Evaluator
+from gensynth import EvaluationContext, Evaluator, field, gaussian_stats
+from gensynth.plugins.metrics.frechet import frechet_distance
+from gensynth.plugins.metrics.inception_score import inception_score
+from gensynth.plugins.metrics.kid import kernel_inception_distance
+from gensynth.plugins.metrics.precision_recall import precision_recall
 
 DEFAULT_SAMPLES = 10_000
 

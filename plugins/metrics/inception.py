@@ -6,7 +6,7 @@ that ignore padding, a max pool in the last block), as pytorch-fid builds it.
 Nothing is downloaded: the weights file ``pt_inception-2015-12-05-6726825d.pth``
 (pytorch-fid's release) is taken from ``--extractor-weights PATH``, else from
 ``$GENSYNTH_INCEPTION_WEIGHTS``, else from ``<cache>/weights/`` (see
-:func:`gensynth.evaluation.cache.cache_dir`).
+:func:`gensynth._evaluation.cache.cache_dir`).
 
 Input convention: images in [-1, 1] (already rounded to 8 bits by the
 evaluation), grey images repeated to 3 channels, resized to 299 x 299 with
@@ -31,9 +31,7 @@ import torch.nn.functional as F
 import torchvision
 from safetensors.torch import load_file
 
-from gensynth import GensynthError
-from gensynth.evaluation.cache import cache_dir, file_sha256
-from gensynth.evaluator import ExtractorSetup, FeatureExtractor, Features
+from gensynth import ExtractorSetup, FeatureExtractor, Features, GensynthError, cache_dir, file_sha256
 
 WEIGHTS_FILE = "pt_inception-2015-12-05-6726825d.pth"
 WEIGHTS_URL = f"https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/{WEIGHTS_FILE}"

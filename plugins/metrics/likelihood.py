@@ -2,7 +2,7 @@
 
 Both run over every sample of the reference data (use a held-out part, e.g.
 ``--reference mnist:PATH@8000:``) in its own order, with torch's generator
-seeded, and report nats per example. See :mod:`gensynth.evaluator` for the
+seeded, and report nats per example. See :mod:`gensynth._evaluation.interfaces` for the
 methods a model implements.
 """
 
@@ -13,10 +13,7 @@ from typing import Callable
 
 import torch
 
-from gensynth import GensynthError, field
-from gensynth.data.loader import ordered_batches
-from gensynth.evaluation.context import EvaluationContext
-from gensynth.evaluator import Evaluator
+from gensynth import EvaluationContext, Evaluator, GensynthError, field, ordered_batches
 
 
 def mean_over_reference(ctx: EvaluationContext, batch_size: int, seed: int,
@@ -29,7 +26,7 @@ def mean_over_reference(ctx: EvaluationContext, batch_size: int, seed: int,
             values = per_example(x)
             if values.shape != (len(x),):
                 raise GensynthError(f"{ctx.model_id} returned shape {tuple(values.shape)} for {len(x)} examples; "
-                                    f"it must return one value per example (see gensynth.evaluator)")
+                                    f"it must return one value per example (see gensynth._evaluation.interfaces)")
             total += float(values.double().sum())
             count += len(x)
     return total / count

@@ -7,10 +7,8 @@ from typing import Any
 
 import torch
 
-from gensynth import GensynthError, field
-from gensynth.evaluation.context import EvaluationContext
-from gensynth.evaluation.mode_coverage import mode_coverage
-from gensynth.evaluator import Evaluator
+from gensynth import EvaluationContext, Evaluator, GensynthError, field
+from gensynth.plugins.metrics.coverage import mode_coverage
 
 
 @dataclasses.dataclass

@@ -12,10 +12,7 @@ from typing import Any
 
 import torch
 
-from gensynth import GensynthError, field
-from gensynth.data.loader import ordered_batches
-from gensynth.evaluation.context import EvaluationContext, Extractor, Reference
-from gensynth.evaluator import Evaluator
+from gensynth import EvaluationContext, Evaluator, Extractor, GensynthError, Reference, field, ordered_batches
 
 
 @dataclasses.dataclass

@@ -3,7 +3,7 @@
 from gensynth import ModelSpec, hookimpl
 from gensynth.plugins.vae.config import BetaVAEConfig, CVAEConfig, VAEConfig
 
-GENSYNTH_API = ">=1,<2"
+GENSYNTH_API = ">=1.0,<2"
 
 #: Narrow layers for the conformance kit (``gensynth check``) and tests.
 TEST_CONFIG = {"width": 4, "latent_dim": 4}

@@ -14,8 +14,7 @@ from typing import Any, Mapping
 
 import torch
 
-from gensynth.errors import GensynthError
-from gensynth.model import Batch
+from gensynth import Batch, GensynthError
 from gensynth.plugins.vae.config import BetaVAEConfig
 from gensynth.plugins.vae.vae import VAE
 

@@ -3,7 +3,7 @@
 The class enters as a one-hot vector joined to the encoder's features before its
 head and to the code before the decoder. Trained on labelled data (``digits``,
 ``mnist:PATH``, ``folder:PATH`` with class folders), it generates a chosen class
-(the ``"conditional"`` capability of :mod:`gensynth.capabilities`).
+(the ``"conditional"`` capability of :mod:`gensynth._metadata.capabilities`).
 
 Where no labels are given, the model is read as the joint p(y) p(z) p(x|y, z)
 with a uniform class prior: ``sample`` draws the classes, ``elbo`` and
@@ -20,10 +20,7 @@ from typing import Any, Mapping
 import torch
 import torch.nn.functional as F
 
-from gensynth.conditioning import check_data_classes, checked_labels, class_rows, uniform_labels
-from gensynth.errors import GensynthError
-from gensynth.images import side_by_side
-from gensynth.model import Batch
+from gensynth import Batch, GensynthError, check_data_classes, checked_labels, class_rows, side_by_side, uniform_labels
 from gensynth.plugins.vae.config import CVAEConfig
 from gensynth.plugins.vae.vae import VAE, gaussian_kl
 
@@ -79,7 +76,7 @@ class CVAE(VAE):
     @torch.no_grad()
     def sample(self, n: int, seed: int | None = None, labels: torch.Tensor | None = None) -> torch.Tensor:
         """``n`` images of classes ``labels``; without labels the classes are drawn uniformly (same generator)."""
-        generator = self.generator(seed)
+        generator = self.seeded_generator(seed)
         z = self.latents(n, generator)
         if labels is None:
             labels = uniform_labels(n, self.num_classes, self.device, generator)

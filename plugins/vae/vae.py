@@ -9,8 +9,8 @@ both parts. Generated and reconstructed images are the decoder's expected
 image (Bernoulli probabilities or Gaussian means), not noisy draws from p(x|z).
 
 Besides training it offers what commands and metrics ask of the ``"latent"``
-and ``"reconstruct"`` capabilities (:mod:`gensynth.capabilities`) and the
-likelihood methods of :mod:`gensynth.evaluator`: ``elbo(x)`` and the
+and ``"reconstruct"`` capabilities (:mod:`gensynth._metadata.capabilities`) and the
+likelihood methods of :mod:`gensynth._evaluation.interfaces`: ``elbo(x)`` and the
 importance-sampled ``log_likelihood(x, k)``.
 """
 
@@ -20,9 +20,7 @@ import math
 
 import torch
 
-from gensynth.errors import GensynthError
-from gensynth.images import side_by_side
-from gensynth.model import Batch, Model, Phase
+from gensynth import Batch, GensynthError, Model, Phase, side_by_side
 from gensynth.plugins.vae.config import VAEConfig
 from gensynth.plugins.vae.likelihoods import likelihood
 from gensynth.plugins.vae.networks import Decoder, Encoder
@@ -134,7 +132,7 @@ class VAE(Model):
     @torch.no_grad()
     def sample_latents(self, n: int, seed: int | None = None) -> torch.Tensor:
         """``n`` codes (n, D) from the prior; the same seed gives the same codes, the global RNG is left alone."""
-        return self.latents(n, self.generator(seed))
+        return self.latents(n, self.seeded_generator(seed))
 
     @torch.no_grad()
     def decode_latents(self, z: torch.Tensor) -> torch.Tensor:
@@ -157,7 +155,7 @@ class VAE(Model):
         x = batch["x"]
         return {"samples": self.sample(n, seed=seed), "reconstructions": side_by_side(x, self.reconstruct(x))}
 
-    # -- likelihoods (gensynth.evaluator) -------------------------------------------
+    # -- likelihoods (gensynth._evaluation.interfaces) -------------------------------------------
 
     @torch.no_grad()
     def elbo(self, x: torch.Tensor) -> torch.Tensor:

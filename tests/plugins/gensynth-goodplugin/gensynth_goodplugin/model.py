@@ -3,9 +3,9 @@
 import torch
 from torch import nn
 
-from gensynth.data.dataset import TensorData
-from gensynth.data.request import DataRequest
-from gensynth.model import Model, Phase
+from gensynth._data.dataset import TensorData
+from gensynth._metadata.request import DataRequest
+from gensynth._models.model import Model, Phase
 
 
 def line_data(argument, request, download=False):
@@ -45,5 +45,5 @@ class TinyPointGAN(Model):
 
     @torch.no_grad()
     def sample(self, n, seed=None, **kwargs):
-        z = torch.randn(n, self.config.latent_dim, generator=self.generator(seed), device=self.device)
+        z = torch.randn(n, self.config.latent_dim, generator=self.seeded_generator(seed), device=self.device)
         return self.g(z)

@@ -1,0 +1,135 @@
+"""Several named data domains, for models that learn between domains (such as a CycleGAN).
+
+A model asks for domains by returning ``{name: DataRequest}`` from
+``Model.data_request()`` instead of one request. It is then given one data set
+per domain, either
+
+* from one spec per domain: ``--data-a SPEC --data-b SPEC`` on the command line,
+  ``data={"a": SPEC, "b": SPEC}`` in the Python API; or
+* from one spec whose source holds every requested domain (its
+  ``DatasetSpec.domains``, e.g. ``unpaired:PATH`` holds ``a`` and ``b``).
+
+Each domain is loaded with its own request, whose ``domain`` field names it, so
+a source that holds several domains returns the one asked for.
+
+The batch of an iteration is then ``{name: {"x": ..., "y": ...}}``. Every domain
+has its own deterministic, restartable :class:`~gensynth._data.loader.BatchStream`
+seeded with :func:`domain_seed`, and the streams advance together, one batch each
+per step: step ``s`` depends only on ``(seed, s)`` in every domain, so resume
+stays bit-exact when the domains differ in size. An epoch is one pass over the
+largest domain (smaller ones start their next pass earlier), as in the reference
+CycleGAN's unaligned dataset.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import zlib
+from typing import Any, Iterator, Mapping, Union
+
+import torch
+
+from gensynth._data.dataset import StreamingImages, TensorData
+from gensynth._data.loader import BatchStream
+from gensynth._metadata.request import DataRequest
+from gensynth._data.spec import load_data, parse_data_spec
+from gensynth._data.split import split_spec
+from gensynth._errors import GensynthError
+from gensynth._discovery.registry import Registry
+
+Data = Union[TensorData, StreamingImages]
+#: What a model trains on: one data set, or one per named domain.
+ModelData = Union[Data, dict[str, Data]]
+#: What ``Model.data_request()`` returns.
+Requested = Union[DataRequest, Mapping[str, DataRequest]]
+#: What ``--data`` (a spec) or ``--data-a/--data-b`` (a spec per domain) give.
+DataSpecs = Union[str, Mapping[str, str]]
+
+
+def domain_seed(seed: int, domain: str) -> int:
+    """The batch-order seed of ``domain`` in a run seeded with ``seed``: distinct per domain, stable across processes.
+
+    The domain changes the low 32 bits, the only ones torch's CPU generator keeps.
+    """
+    return seed + zlib.crc32(domain.encode())
+
+
+class DomainBatches:
+    """An endless iterator of ``{domain: batch}``: one :class:`BatchStream` per domain, advanced together."""
+
+    def __init__(self, domains: Mapping[str, Data], batch_size: int, seed: int, start_step: int = 0,
+                 device: torch.device | str | None = None) -> None:
+        self._streams = {name: BatchStream(data, batch_size, domain_seed(seed, name), start_step, device)
+                         for name, data in domains.items()}
+
+    def __iter__(self) -> DomainBatches:
+        return self
+
+    def __next__(self) -> dict[str, dict[str, torch.Tensor]]:
+        return {name: next(stream) for name, stream in self._streams.items()}
+
+
+def open_batches(data: ModelData, batch_size: int, seed: int, start_step: int = 0,
+                 device: torch.device | str | None = None) -> Iterator[dict[str, Any]]:
+    """The deterministic batch stream of ``data``: one data set's batches, or ``{domain: batch}``."""
+    if isinstance(data, Mapping):
+        return DomainBatches(data, batch_size, seed, start_step, device)
+    return BatchStream(data, batch_size, seed, start_step, device)
+
+
+def steps_per_epoch(data: ModelData, batch_size: int) -> int:
+    """Steps in one pass over the data (over the largest domain); a GensynthError when a batch cannot fit."""
+    if isinstance(data, Mapping):
+        return max(BatchStream.steps_for(len(part), batch_size) for part in data.values())
+    return BatchStream.steps_for(len(data), batch_size)
+
+
+def smallest_size(data: ModelData) -> int:
+    """Samples in the data (in its smallest domain)."""
+    return min(len(part) for part in data.values()) if isinstance(data, Mapping) else len(data)
+
+
+def data_info(data: ModelData) -> dict[str, Any]:
+    """``info()`` of the data, or ``{domain: info()}``: what ``Model.bind_data`` gets and ``config.json`` records."""
+    if isinstance(data, Mapping):
+        return {name: part.info() for name, part in data.items()}
+    return data.info()
+
+
+def describe_specs(specs: DataSpecs) -> str:
+    """The data options that give ``specs``: ``--data SPEC`` or ``--data-a SPEC --data-b SPEC``."""
+    if isinstance(specs, str):
+        return f"--data {specs}"
+    return " ".join(f"--data-{name} {spec}" for name, spec in specs.items())
+
+
+def load_model_data(specs: DataSpecs, request: Requested, registry: Registry, *, download: bool = False) -> ModelData:
+    """Load what a model's ``data_request()`` asks for: one data set, or one per domain."""
+    if isinstance(request, DataRequest):
+        if not isinstance(specs, str):
+            raise GensynthError(f"this model trains on one data set, not on domains {', '.join(specs)}; "
+                                f"give --data SPEC instead of {describe_specs(specs)}")
+        return load_data(specs, request, registry, download=download)
+    by_domain = domain_specs(specs, list(request), registry)
+    return {name: load_data(by_domain[name], dataclasses.replace(wanted, domain=name), registry, download=download)
+            for name, wanted in request.items()}
+
+
+def domain_specs(specs: DataSpecs, domains: list[str], registry: Registry) -> dict[str, str]:
+    """The spec of each requested domain; a GensynthError saying what to give when they do not fit."""
+    options = " ".join(f"--data-{name} SPEC" for name in domains)
+    holders = [s.usage for s in registry.all("datasets") if set(domains) <= set(s.domains)]
+    alternative = f", or --data {' / '.join(holders)} (a source that holds them all)" if holders else ""
+    if isinstance(specs, str):
+        source, _ = parse_data_spec(split_spec(specs)[0], registry)
+        if set(domains) <= set(source.domains):
+            return {name: specs for name in domains}
+        raise GensynthError(f"this model learns between the data domains {', '.join(domains)} and --data {specs} "
+                            f"is one data set: give {options}{alternative}")
+    missing = [name for name in domains if not specs.get(name)]
+    unknown = [name for name in specs if name not in domains]
+    if missing or unknown:
+        problem = f"no data for domain {missing[0]}" if missing else f"there is no domain {unknown[0]}"
+        raise GensynthError(f"{problem}: this model learns between the domains {', '.join(domains)}; "
+                            f"give {options}{alternative}")
+    return {name: specs[name] for name in domains}

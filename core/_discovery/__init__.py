@@ -1,0 +1,1 @@
+"""Finding, loading and registering plugins: entry points, hooks, the registry, the isolated probe, install/disable, new-plugin."""

@@ -1,0 +1,246 @@
+"""Plugin discovery and loading, each plugin inside its own error handling.
+
+Plugins are modules named by entry points in the ``gensynth`` group; gensynth's
+own models register through that same group. Unlike pluggy's bulk
+``load_setuptools_entrypoints``, every entry point is imported, validated and
+called separately: a plugin that fails to import, declares an incompatible API
+range, names an unknown hook or raises in a hook is recorded as a row with its
+reason, and everything else keeps working. Every failure names the command
+that removes or disables the plugin (:attr:`PluginRecord.remedy`).
+
+Plugins switched off with ``gensynth plugins disable NAME`` (see
+:mod:`gensynth._discovery.settings`) are listed as ``disabled`` and never imported.
+
+Environment:
+
+* ``GENSYNTH_PLUGINS=a,b`` loads only those third-party distributions (empty: none).
+* ``GENSYNTH_STRICT=1`` turns plugin failures into errors (for plugin authors).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import sys
+import traceback
+from importlib import metadata
+from typing import Any, Callable, Collection
+
+import pluggy
+
+from gensynth._discovery import hookspecs
+from gensynth._errors import PluginError
+from gensynth._discovery.settings import disabled_plugins
+from gensynth._version import PLUGIN_API_VERSION
+
+ENTRY_POINT_GROUP = "gensynth"
+BUILTIN_DISTRIBUTION = "gensynth"
+
+
+@dataclasses.dataclass
+class PluginRecord:
+    """What ``gensynth plugins`` shows about one entry point."""
+
+    name: str
+    distribution: str
+    version: str
+    module: str
+    builtin: bool
+    status: str = "ok"  # ok | error | incompatible | skipped | disabled
+    reason: str = ""
+    warnings: list[str] = dataclasses.field(default_factory=list)
+    registered: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    traceback: str = ""
+
+    @property
+    def status_text(self) -> str:
+        return self.status if not self.reason else f"{self.status}: {self.reason}"
+
+    @property
+    def registers(self) -> str:
+        """What the plugin registered, e.g. ``models: dcgan, mlp-gan; datasets: digits`` (empty: nothing)."""
+        return "; ".join(f"{kind}: {', '.join(names)}" for kind, names in self.registered.items())
+
+    @property
+    def failed(self) -> bool:
+        return self.status in ("error", "incompatible")
+
+    @property
+    def remedy(self) -> str:
+        """The commands that remove or disable this plugin (a built-in can only be disabled)."""
+        disable = f"gensynth plugins disable {self.name}"
+        return disable if self.builtin else f"gensynth uninstall {self.distribution}  or  {disable}"
+
+    @property
+    def problem(self) -> str:
+        """What went wrong and how to get rid of it, on one line."""
+        return f"plugin {self.name!r} ({self.distribution} {self.version}): {self.status_text} ({self.remedy})"
+
+    def fail(self, status: str, reason: str, exc: BaseException | None = None) -> None:
+        self.status, self.reason = status, reason
+        self.registered = {}
+        if exc is not None:
+            self.traceback = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        if strict_mode():
+            raise PluginError(self.problem) from exc
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "distribution": self.distribution,
+            "version": self.version,
+            "module": self.module,
+            "builtin": self.builtin,
+            "status": self.status,
+            "reason": self.reason,
+            "warnings": self.warnings,
+            "registered": self.registered,
+            "remedy": self.remedy if self.failed else "",
+        }
+
+
+def strict_mode() -> bool:
+    return os.environ.get("GENSYNTH_STRICT", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def normalize_distribution(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _allowed_third_party() -> set[str] | None:
+    raw = os.environ.get("GENSYNTH_PLUGINS")
+    if raw is None:
+        return None
+    return {normalize_distribution(n) for n in raw.split(",") if n.strip()}
+
+
+def entry_points() -> list[metadata.EntryPoint]:
+    """The ``gensynth`` entry points, built-ins first (reading metadata only, importing nothing)."""
+    return sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: (ep.dist.name != BUILTIN_DISTRIBUTION if ep.dist else True, ep.name))
+
+
+def check_api_range(declared: Any) -> str | None:
+    """Return why ``declared`` (e.g. ``">=1,<2"``) excludes this API version, or None."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        spec = SpecifierSet(str(declared))
+    except InvalidSpecifier:
+        return f"declares an invalid GENSYNTH_API range {declared!r}"
+    if str(PLUGIN_API_VERSION) not in spec:
+        return f"needs gensynth API {declared}, this is {PLUGIN_API_VERSION}"
+    return None
+
+
+class PluginManager:
+    """Loads plugins one by one and calls their hooks in isolation."""
+
+    def __init__(self) -> None:
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT)
+        self.pm.add_hookspecs(hookspecs)
+        self.records: list[PluginRecord] = []
+        self._hook_names = {n for n in dir(hookspecs) if hasattr(getattr(hookspecs, n), "gensynth_spec")}
+        #: Called with a plugin's record right before its code runs (import, registration
+        #: hooks), so that an isolated probe can tell which plugin hung or crashed.
+        self.on_plugin_code: Callable[[PluginRecord], None] | None = None
+
+    def entering(self, record: PluginRecord) -> None:
+        """Announce that ``record``'s plugin code is about to run."""
+        if self.on_plugin_code is not None:
+            self.on_plugin_code(record)
+
+    # -- loading ------------------------------------------------------------
+
+    def load_entry_points(self, exclude: Collection[str] = ()) -> None:
+        """Import and register every entry point; those named in ``exclude`` are skipped."""
+        allowed = _allowed_third_party()
+        disabled = disabled_plugins()
+        seen: dict[str, PluginRecord] = {}
+        for ep in entry_points():
+            dist = ep.dist
+            record = PluginRecord(
+                name=ep.name,
+                distribution=dist.name if dist else "?",
+                version=dist.version if dist else "?",
+                module=ep.value,
+                builtin=bool(dist and dist.name == BUILTIN_DISTRIBUTION),
+            )
+            self.records.append(record)
+            if ep.name in seen:
+                other = seen[ep.name]
+                record.fail("error", f"duplicate plugin name {ep.name!r}, already provided by {other.distribution}")
+                continue
+            seen[ep.name] = record
+            if ep.name in disabled:
+                record.status, record.reason = "disabled", f"turn it back on with `gensynth plugins enable {ep.name}`"
+                continue
+            if not record.builtin and allowed is not None and normalize_distribution(record.distribution) not in allowed:
+                record.status, record.reason = "skipped", "not listed in GENSYNTH_PLUGINS"
+                continue
+            if ep.name in exclude:
+                record.status, record.reason = "skipped", "excluded from this discovery"
+                continue
+            self.entering(record)
+            self._load_one(ep, record)
+
+    def _load_one(self, ep: metadata.EntryPoint, record: PluginRecord) -> None:
+        try:
+            module = ep.load()
+        except BaseException as exc:  # noqa: BLE001 - a plugin may raise anything, SystemExit included
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            record.fail("error", f"failed to import: {type(exc).__name__}: {exc}", exc)
+            return
+        self.add_plugin(module, record)
+
+    def add_plugin(self, plugin: Any, record: PluginRecord) -> None:
+        """Validate and register one plugin object (a module or any object with hookimpls)."""
+        declared = getattr(plugin, "GENSYNTH_API", None)
+        if declared is None:
+            if not record.builtin:
+                record.warnings.append("declares no GENSYNTH_API range; assuming it is compatible")
+        else:
+            problem = check_api_range(declared)
+            if problem:
+                record.fail("incompatible", problem)
+                return
+        unknown = [n for n in dir(plugin) if hasattr(getattr(plugin, n, None), "gensynth_impl") and n not in self._hook_names]
+        if unknown:
+            record.fail("error", f"implements unknown hook {unknown[0]!r}; known hooks: {', '.join(sorted(self._hook_names))}")
+            return
+        try:
+            self.pm.register(plugin, name=record.name)
+        except Exception as exc:  # pluggy.PluginValidationError and friends
+            record.fail("error", f"invalid hook implementation: {exc}", exc)
+            return
+        if record not in self.records:
+            self.records.append(record)
+
+    def unregister(self, record: PluginRecord) -> None:
+        if self.pm.get_plugin(record.name) is not None:
+            self.pm.unregister(name=record.name)
+
+    def record(self, name: str) -> PluginRecord | None:
+        return next((r for r in self.records if r.name == name), None)
+
+    # -- calling ------------------------------------------------------------
+
+    def implementations(self, hook_name: str) -> list[tuple[str, Callable[..., Any]]]:
+        caller = getattr(self.pm.hook, hook_name)
+        # pluggy returns them in registration order; keep it.
+        return [(impl.plugin_name, impl.function) for impl in caller.get_hookimpls()]
+
+    def call_each(self, hook_name: str, **kwargs: Any) -> None:
+        """Call every implementation of a lifecycle hook, each inside its own error handling."""
+        for plugin_name, function in self.implementations(hook_name):
+            try:
+                function(**kwargs)
+            except Exception as exc:
+                record = self.record(plugin_name)
+                remedy = f" ({record.remedy})" if record else ""
+                message = f"hook {hook_name} of plugin {plugin_name!r} failed: {type(exc).__name__}: {exc}{remedy}"
+                if strict_mode():
+                    raise PluginError(message) from exc
+                print(f"warning: {message}", file=sys.stderr)
+

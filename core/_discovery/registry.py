@@ -1,0 +1,140 @@
+"""The registry: every model, loss, evaluator, feature extractor and dataset that plugins declared.
+
+Ids are ``plugin:name``. A short name resolves when exactly one plugin
+registered it; when several did, every one stays listed under its qualified id
+and the short name is an error that lists them. Nothing is overwritten.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+from typing import Any, Iterable
+
+from gensynth._errors import GensynthError
+from gensynth._discovery.hookspecs import REGISTRATION_HOOKS
+from gensynth._discovery.loader import PluginManager, PluginRecord
+from gensynth._metadata.specs import DatasetSpec, EvaluatorSpec, ExtractorSpec, LossSpec, ModelSpec, Spec
+
+KINDS: dict[str, type[Spec]] = {
+    "models": ModelSpec,
+    "losses": LossSpec,
+    "evaluators": EvaluatorSpec,
+    "extractors": ExtractorSpec,
+    "datasets": DatasetSpec,
+}
+
+
+class Registry:
+    """Specs by kind, filled through the registration hooks."""
+
+    def __init__(self, manager: PluginManager) -> None:
+        self.manager = manager
+        self._items: dict[str, dict[str, Spec]] = {kind: {} for kind in KINDS}
+
+    # -- filling ------------------------------------------------------------
+
+    def collect(self) -> None:
+        """Call every plugin's registration hooks, one plugin at a time."""
+        by_plugin: dict[str, list[tuple[str, Any]]] = {}
+        for hook_name in REGISTRATION_HOOKS:
+            for plugin_name, function in self.manager.implementations(hook_name):
+                by_plugin.setdefault(plugin_name, []).append((hook_name.removeprefix("register_"), function))
+        for plugin_name, calls in by_plugin.items():
+            record = self.manager.record(plugin_name)
+            if record is None:  # an object registered directly (tests, notebooks)
+                record = PluginRecord(plugin_name, "(in process)", "", plugin_name, builtin=False)
+                self.manager.records.append(record)
+            self.manager.entering(record)
+            self._collect_plugin(record, calls)
+
+    def _collect_plugin(self, record: PluginRecord, calls: list[tuple[str, Any]]) -> None:
+        staged: dict[str, dict[str, Spec]] = {kind: {} for kind in KINDS}
+        try:
+            for kind, function in calls:
+                function(register=self._register_callback(record, kind, staged[kind]))
+        except Exception as exc:
+            self.manager.unregister(record)
+            record.fail("error", f"{type(exc).__name__}: {exc}", exc)
+            return
+        for kind, specs in staged.items():
+            self._items[kind].update(specs)
+            if specs:
+                record.registered[kind] = [s.name for s in specs.values()]
+
+    def _register_callback(self, record: PluginRecord, kind: str, staged: dict[str, Spec]):
+        expected = KINDS[kind]
+
+        def register(spec: Spec) -> None:
+            if not isinstance(spec, expected):
+                raise TypeError(f"register_{kind} expects {expected.__name__}, got {type(spec).__name__}")
+            spec.plugin, spec.version = record.name, record.version
+            spec.validate()
+            if spec.id in staged:
+                raise ValueError(f"duplicate id {spec.id!r}: registered twice")
+            staged[spec.id] = spec
+
+        return register
+
+    # -- queries ------------------------------------------------------------
+
+    def all(self, kind: str) -> list[Spec]:
+        return sorted(self._items[kind].values(), key=lambda s: (s.plugin, s.name))
+
+    def resolve(self, kind: str, name: str) -> Any:
+        """Find a spec by ``plugin:name`` or by a unique short name."""
+        items = self._items[kind]
+        singular = KINDS[kind].kind
+        if name in items:
+            return items[name]
+        matches = [s for s in items.values() if s.name == name]
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            ids = ", ".join(sorted(s.id for s in matches))
+            raise GensynthError(f"{singular} name {name!r} is ambiguous: use one of {ids}")
+        known = sorted(set(items) if ":" in name else {s.name for s in items.values()})
+        close = difflib.get_close_matches(name, known, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        listing = "gensynth list-models" if kind == "models" else "gensynth plugins"
+        raise GensynthError(f"unknown {singular} {name!r}{hint} (see `{listing}`)")
+
+    def list_models(
+        self, pattern: str | None = None, *, family: str | None = None, plugin: str | None = None,
+        exclude: Iterable[str] = (),
+    ) -> list[ModelSpec]:
+        """Models whose id or short name match the wildcard ``pattern`` (timm-style include/exclude)."""
+        out = []
+        for spec in self.all("models"):
+            assert isinstance(spec, ModelSpec)
+            if pattern and not (fnmatch.fnmatch(spec.id, pattern) or fnmatch.fnmatch(spec.name, pattern)):
+                continue
+            if any(fnmatch.fnmatch(spec.id, x) or fnmatch.fnmatch(spec.name, x) for x in exclude):
+                continue
+            if family and spec.family != family:
+                continue
+            if plugin and spec.plugin != plugin:
+                continue
+            out.append(spec)
+        return out
+
+
+_REGISTRY: Registry | None = None
+
+
+def get_registry() -> Registry:
+    """The process-wide registry, built on first use from the installed entry points."""
+    global _REGISTRY
+    if _REGISTRY is None:
+        manager = PluginManager()
+        manager.load_entry_points()
+        registry = Registry(manager)
+        registry.collect()
+        _REGISTRY = registry
+    return _REGISTRY
+
+
+def reset_registry() -> None:
+    """Forget the registry so the next :func:`get_registry` rediscovers plugins."""
+    global _REGISTRY
+    _REGISTRY = None

@@ -1,0 +1,197 @@
+"""Typed, JSON-serialisable model configuration.
+
+A model's configuration is a dataclass whose fields are its constructor
+arguments (the ``config.json`` idea from diffusers). Config classes live in
+torch-free modules so that ``gensynth info`` can show every field, its type,
+default and help without importing model code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing
+from typing import Any
+
+from gensynth._errors import GensynthError
+
+_SCALARS = {"int": int, "float": float, "bool": bool, "str": str}
+
+
+_BOUNDS = {"ge": lambda v, b: v >= b, "gt": lambda v, b: v > b, "le": lambda v, b: v <= b, "lt": lambda v, b: v < b}
+
+
+def field(default: Any, help: str, choices: typing.Sequence[Any] | None = None, *,
+          ge: float | None = None, gt: float | None = None, le: float | None = None, lt: float | None = None) -> Any:
+    """Declare a config field with its default, a help text, optional choices and optional bounds.
+
+    ``ge``/``gt``/``le``/``lt`` bound a number (each element of a list) from below or above
+    (``>=``, ``>``, ``<=``, ``<``); ``None`` always passes an optional field. Bounds are
+    checked in one place, whenever a config is built, so a model never sees a value outside them.
+    """
+    bounds = {name: value for name, value in (("ge", ge), ("gt", gt), ("le", le), ("lt", lt)) if value is not None}
+    metadata = {"help": help, "choices": tuple(choices) if choices else None, "bounds": bounds}
+    if isinstance(default, (list, dict)):
+        return dataclasses.field(default_factory=lambda: json.loads(json.dumps(default)), metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+@dataclasses.dataclass(frozen=True)
+class FieldInfo:
+    """What ``gensynth info`` shows about one config field."""
+
+    name: str
+    type: str
+    default: Any
+    help: str
+    choices: tuple[Any, ...] | None
+    bounds: typing.Mapping[str, float] = dataclasses.field(default_factory=dict)
+
+    @property
+    def range_text(self) -> str:
+        """The bounds as words: ``at least 1``, ``above 0``, ``in [0, 1)`` (empty when unbounded)."""
+        b = self.bounds
+        low = ("[", b["ge"]) if "ge" in b else ("(", b["gt"]) if "gt" in b else None
+        high = ("]", b["le"]) if "le" in b else (")", b["lt"]) if "lt" in b else None
+        if low and high:
+            return f"in {low[0]}{low[1]:g}, {high[1]:g}{high[0]}"
+        if low:
+            return f"{'at least' if low[0] == '[' else 'above'} {low[1]:g}"
+        if high:
+            return f"{'at most' if high[0] == ']' else 'below'} {high[1]:g}"
+        return ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "type": self.type,
+            "default": self.default,
+            "help": self.help,
+            "choices": list(self.choices) if self.choices else None,
+            "bounds": dict(self.bounds),
+        }
+
+
+def _type_name(tp: Any) -> str:
+    if tp in (int, float, bool, str):
+        return tp.__name__
+    origin = typing.get_origin(tp)
+    if origin in (list, tuple):
+        args = [a for a in typing.get_args(tp) if a is not Ellipsis]
+        return f"list[{_type_name(args[0])}]" if args else "list"
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        return f"{_type_name(args[0])} | None"
+    raise TypeError(f"unsupported config field type {tp!r}: use int, float, bool, str, list[...] or Optional")
+
+
+@dataclasses.dataclass
+class ModelConfig:
+    """Base class of model configs. Subclass it as a dataclass with ``field(...)`` entries."""
+
+    @classmethod
+    def fields_info(cls) -> list[FieldInfo]:
+        hints = typing.get_type_hints(cls)
+        out = []
+        for f in dataclasses.fields(cls):
+            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+            out.append(FieldInfo(f.name, _type_name(hints[f.name]), default, f.metadata.get("help", ""),
+                                 f.metadata.get("choices"), f.metadata.get("bounds", {})))
+        return out
+
+    def __post_init__(self) -> None:
+        """Check every field's choices and bounds (subclasses that add ``__post_init__`` call this first)."""
+        for info in self.fields_info():
+            check_value(info, getattr(self, info.name), model=None)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any], *, model: str = "this model") -> "ModelConfig":
+        """Build a config from JSON-like values, checking names, types and choices."""
+        infos = {i.name: i for i in cls.fields_info()}
+        unknown = sorted(set(values) - set(infos))
+        if unknown:
+            raise GensynthError(
+                f"unknown config field {unknown[0]!r} for {model}; valid fields: {', '.join(infos)} "
+                f"(see `gensynth info {model}`)"
+            )
+        kwargs = {name: coerce(infos[name], value, model=model) for name, value in values.items()}
+        return cls(**kwargs)
+
+    def to_dict(self) -> dict[str, Any]:
+        return json.loads(json.dumps(dataclasses.asdict(self)))
+
+    def replace(self, **changes: Any) -> "ModelConfig":
+        merged = {**self.to_dict(), **changes}
+        return type(self).from_dict(merged)
+
+
+def coerce(info: FieldInfo, value: Any, *, model: str = "this model") -> Any:
+    """Convert ``value`` (possibly a command-line string) to the field's type."""
+    kind = info.type.removesuffix(" | None")
+    try:
+        if info.type.endswith(" | None") and value in (None, "none", "None", "null"):
+            return None
+        if kind.startswith("list"):
+            if isinstance(value, str):
+                value = json.loads(value) if value.strip().startswith("[") else [v for v in value.split(",") if v]
+            inner = _SCALARS.get(kind[5:-1], str) if kind != "list" else (lambda v: v)
+            out: Any = [_scalar(inner, v) for v in value]
+        else:
+            out = _scalar(_SCALARS[kind], value)
+    except (ValueError, TypeError, OverflowError, json.JSONDecodeError):
+        raise GensynthError(
+            f"config field {info.name!r} of {model} must be {info.type}, got {value!r}"
+        ) from None
+    check_value(info, out, model=model)
+    return out
+
+
+def check_value(info: FieldInfo, value: Any, *, model: str | None = "this model") -> None:
+    """Raise a one-line GensynthError when ``value`` is outside the field's choices or bounds."""
+    if value is None:
+        return
+    name = f"config field {info.name!r}" + (f" of {model}" if model else "")
+    if info.choices and value not in info.choices:
+        raise GensynthError(f"{name} must be one of {', '.join(map(str, info.choices))}, got {value!r}")
+    numbers = value if isinstance(value, (list, tuple)) else [value]
+    for number in numbers:
+        if isinstance(number, bool) or not isinstance(number, (int, float)):
+            continue
+        for key, bound in info.bounds.items():
+            if not _BOUNDS[key](number, bound):
+                raise GensynthError(f"{name} must be {info.range_text}, got {value!r}")
+
+
+def _scalar(tp: Any, value: Any) -> Any:
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(value)
+    if tp is int and isinstance(value, float) and not value.is_integer():
+        raise ValueError(value)
+    if tp is int and isinstance(value, bool):
+        raise ValueError(value)
+    if tp in (int, float) and isinstance(value, str):
+        return tp(float(value)) if tp is int and "e" in value.lower() else tp(value)
+    return tp(value)
+
+
+def parse_assignments(items: typing.Iterable[str], option: str = "--set") -> dict[str, str]:
+    """Parse ``--set key=value`` items (or those of another ``option``) into a dict of raw strings."""
+    out: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise GensynthError(f"{option} expects key=value, got {item!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def differing_fields(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """Names of fields whose values differ between two config dicts."""
+    return sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))

@@ -1,0 +1,22 @@
+"""What a model asks of its data (torch-free)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class DataRequest:
+    """``kind`` is ``"image"`` or ``"points"``; images are resized/converted to
+    ``image_size`` and ``channels``; ``labels`` asks for class labels.
+
+    ``domain`` names the data domain of a model that learns between domains
+    (see :mod:`gensynth._data.domains`); a source that holds several domains
+    (``DatasetSpec.domains``) returns that one, other sources ignore it.
+    """
+
+    kind: str = "image"
+    image_size: int | None = None
+    channels: int | None = None
+    labels: bool = False
+    domain: str | None = None

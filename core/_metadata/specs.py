@@ -1,0 +1,164 @@
+"""Static metadata that plugins register, each with a lazy ``module:attr`` target.
+
+Everything here is torch-free: a spec is what listing shows, and only
+:meth:`Spec.load` imports the code behind it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from typing import Any, ClassVar
+
+from gensynth._metadata.config import ModelConfig
+from gensynth._errors import GensynthError
+from gensynth._metadata.recipes import Recipe, find_recipe
+
+
+@dataclasses.dataclass
+class Spec:
+    """Common part of every registered item. ``plugin`` and ``version`` are filled in by the registry."""
+
+    kind: ClassVar[str] = "item"
+
+    name: str
+    summary: str
+    target: str
+    plugin: str = ""
+    version: str = ""
+
+    @property
+    def id(self) -> str:
+        return f"{self.plugin}:{self.name}"
+
+    def load(self) -> Any:
+        """Import and return the object behind ``target`` (``package.module:attr``)."""
+        module_name, _, attr = self.target.partition(":")
+        try:
+            obj: Any = importlib.import_module(module_name)
+            for part in attr.split(".") if attr else []:
+                obj = getattr(obj, part)
+        except ImportError as exc:
+            raise GensynthError(
+                f"{self.kind} {self.id} could not be loaded ({type(exc).__name__}: {exc}); "
+                f"check that plugin {self.plugin!r} and its dependencies are installed"
+            ) from exc
+        except AttributeError as exc:
+            raise GensynthError(f"{self.kind} {self.id}: target {self.target!r} does not exist ({exc})") from exc
+        return obj
+
+    def validate(self) -> None:
+        """Raise ValueError when the metadata is malformed."""
+        if not self.name or ":" in self.name or any(c.isspace() for c in self.name):
+            raise ValueError(f"invalid {self.kind} name {self.name!r}: use a non-empty name without ':' or spaces")
+        module_name, sep, attr = self.target.partition(":")
+        if not sep or not module_name or not attr:
+            raise ValueError(f"{self.kind} {self.name!r}: target must be 'module:attr', got {self.target!r}")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "summary": self.summary, "plugin": self.plugin,
+                "version": self.version, "target": self.target}
+
+
+@dataclasses.dataclass
+class ModelSpec(Spec):
+    """A generative model: what ``list-models`` and ``info`` show.
+
+    ``config`` is the model's :class:`~gensynth._metadata.config.ModelConfig` subclass (defined in
+    a torch-free module). ``data`` is ``"image"`` or ``"points"``; ``resolutions`` and
+    ``channels`` list what the model supports; ``capabilities`` name optional features
+    (``"conditional"``, ``"translate"``, ``"reconstruct"``, ...). ``test_config`` holds
+    config values that make the model small (narrow layers) so that the conformance
+    kit (:mod:`gensynth.testing`) checks it in seconds. ``recipes`` are named presets of
+    config values and training options (:mod:`gensynth._metadata.recipes`); ``default_recipe``
+    names the one used when ``--recipe`` is not given.
+    """
+
+    kind: ClassVar[str] = "model"
+
+    family: str = "other"
+    config: type[ModelConfig] = ModelConfig
+    data: str = "image"
+    resolutions: tuple[int, ...] = ()
+    channels: tuple[int, ...] = ()
+    capabilities: tuple[str, ...] = ()
+    test_config: dict[str, Any] = dataclasses.field(default_factory=dict)
+    recipes: tuple[Recipe, ...] = ()
+    default_recipe: str = ""
+
+    def validate(self) -> None:
+        super().validate()
+        if not (isinstance(self.config, type) and issubclass(self.config, ModelConfig)):
+            raise ValueError(f"model {self.name!r}: config must be a ModelConfig subclass")
+        if self.data not in ("image", "points"):
+            raise ValueError(f"model {self.name!r}: data must be 'image' or 'points', got {self.data!r}")
+        fields = {f.name for f in dataclasses.fields(self.config)}
+        for recipe in self.recipes:
+            recipe.validate(self.name, fields)
+        if self.default_recipe and self.default_recipe not in {r.name for r in self.recipes}:
+            raise ValueError(f"model {self.name!r}: default_recipe {self.default_recipe!r} is not one of its recipes")
+
+    def recipe(self, name: str | None) -> Recipe | None:
+        """The recipe called ``name``, the default recipe when ``name`` is None (None if there is none)."""
+        name = name or self.default_recipe
+        return find_recipe(self.recipes, name, self.id) if name else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **super().to_json(),
+            "family": self.family,
+            "data": self.data,
+            "resolutions": list(self.resolutions),
+            "channels": list(self.channels),
+            "capabilities": list(self.capabilities),
+            "config": [f.to_json() for f in self.config.fields_info()],
+            "recipes": [r.to_json() for r in self.recipes],
+            "default_recipe": self.default_recipe,
+        }
+
+
+@dataclasses.dataclass
+class LossSpec(Spec):
+    """A loss function usable by models of ``family``."""
+
+    kind: ClassVar[str] = "loss"
+    family: str = "gan"
+
+
+@dataclasses.dataclass
+class EvaluatorSpec(Spec):
+    """A metric computed on a trained run."""
+
+    kind: ClassVar[str] = "evaluator"
+
+
+@dataclasses.dataclass
+class ExtractorSpec(Spec):
+    """A feature extractor that metrics compare real and generated images with.
+
+    The target is a callable ``(setup: ExtractorSetup) -> FeatureExtractor``
+    (see :mod:`gensynth._evaluation.interfaces`).
+    """
+
+    kind: ClassVar[str] = "extractor"
+
+
+@dataclasses.dataclass
+class DatasetSpec(Spec):
+    """A data source selected with ``--data NAME`` or ``--data NAME:ARGUMENT``.
+
+    ``argument`` names what follows the colon (``"PATH"``), empty when none is taken.
+    The target is a callable ``(argument, request, *, download=False)`` returning
+    ``TensorData`` or ``StreamingImages`` (see :mod:`gensynth._data.dataset`).
+    ``domains`` names the data domains a source holds when it holds several
+    (``("a", "b")`` for unpaired image sets); it is then called once per domain,
+    with ``request.domain`` set (see :mod:`gensynth._data.domains`).
+    """
+
+    kind: ClassVar[str] = "dataset"
+    argument: str = ""
+    domains: tuple[str, ...] = ()
+
+    @property
+    def usage(self) -> str:
+        return f"{self.name}:{self.argument}" if self.argument else self.name

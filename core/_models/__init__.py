@@ -1,0 +1,1 @@
+"""The torch-side model interfaces: Model and Phase, Loss and GANLoss, and helpers models share."""

@@ -1,0 +1,141 @@
+"""The Model interface the Trainer drives without knowing the model family.
+
+A model is an ``nn.Module`` built from its config (a :class:`~gensynth._metadata.config.ModelConfig`
+whose fields are its constructor arguments). It names its optimizers and the
+phases of one training iteration; the Trainer zeroes gradients, runs each
+phase's loss under the run's precision, calls ``backward`` and steps the
+phase's optimizer. A GAN has two phases (discriminator, generator), a
+CycleGAN may have more; the Trainer does not care.
+
+The batch each phase receives is ``{"x": images or points, "y": labels}``
+(``"y"`` only when the data has labels). A model that learns between several
+data domains asks for them by name in :meth:`Model.data_request` and receives
+``{domain: {"x": ..., "y": ...}}``, e.g. ``{"a": {"x": ...}, "b": {"x": ...}}``
+(see :mod:`gensynth._data.domains`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, Mapping
+
+import torch
+from torch import nn
+
+from gensynth._metadata.config import ModelConfig
+from gensynth._metadata.request import DataRequest
+
+#: ``{"x": ..., "y": ...}``, or ``{domain: {"x": ..., "y": ...}}`` for a model that asks for domains.
+Batch = Mapping[str, Any]
+#: ``loss(batch, scratch) -> (loss, logs)``; ``scratch`` is a dict shared by the phases
+#: of one iteration (for example to reuse generated images); ``logs`` are detached scalars.
+LossFn = Callable[[Batch, dict], "tuple[torch.Tensor, dict[str, torch.Tensor]]"]
+
+
+@dataclasses.dataclass
+class Phase:
+    """One optimisation step of a training iteration.
+
+    ``every``/``offset`` run the phase only on iterations where
+    ``(step - offset) % every == 0`` (lazy regularisation, several critic steps).
+    """
+
+    name: str
+    optimizer: str
+    loss: LossFn
+    every: int = 1
+    offset: int = 0
+
+    def active(self, step: int) -> bool:
+        return (step - self.offset) % self.every == 0
+
+
+class Model(nn.Module):
+    """Base class of every gensynth model.
+
+    Subclasses implement :meth:`configure_optimizers`, :meth:`training_phases`
+    and :meth:`sample`; the rest has sensible defaults.
+    """
+
+    config: ModelConfig
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+
+    # -- data -----------------------------------------------------------------
+
+    def data_request(self) -> DataRequest | dict[str, DataRequest]:
+        """What the data must look like: kind, resolution, channels, labels.
+
+        A model that learns between data domains returns one request per domain,
+        ``{"a": DataRequest(...), "b": DataRequest(...)}``; it is then trained on
+        ``--data-a SPEC --data-b SPEC`` (or a source that holds both domains).
+        """
+        c = self.config
+        return DataRequest(
+            kind="image",
+            image_size=getattr(c, "image_size", None),
+            channels=getattr(c, "channels", None),
+            labels=bool(getattr(c, "num_classes", 0)),
+        )
+
+    def bind_data(self, info: Mapping[str, Any]) -> None:
+        """Called once before training with facts about the data (e.g. ``num_classes``);
+        ``{domain: facts}`` when the model asked for domains."""
+
+    # -- training -------------------------------------------------------------
+
+    def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        raise NotImplementedError
+
+    def configure_schedulers(
+        self, optimizers: Mapping[str, torch.optim.Optimizer], total_steps: int
+    ) -> dict[str, torch.optim.lr_scheduler.LRScheduler]:
+        """Learning-rate schedulers by optimizer name, stepped once per iteration."""
+        return {}
+
+    def training_phases(self) -> list[Phase]:
+        raise NotImplementedError
+
+    def end_iteration(self, step: int) -> None:
+        """Called after every iteration (``step`` is 1-based): EMA updates, pools, ..."""
+
+    def training_state(self) -> dict[str, Any]:
+        """Extra state needed for exact resume (tensors and JSON values), beyond ``state_dict``."""
+        return {}
+
+    def load_training_state(self, state: Mapping[str, Any]) -> None:
+        """Restore what :meth:`training_state` returned."""
+
+    # -- generation -----------------------------------------------------------
+
+    @torch.no_grad()
+    def sample(self, n: int, seed: int | None = None, **kwargs: Any) -> torch.Tensor:
+        """``n`` samples: images in [-1, 1] shaped (n, C, H, W), or points (n, D).
+
+        The same ``seed`` gives the same samples; the global RNG is left untouched.
+        """
+        raise NotImplementedError
+
+    def previews(self, batch: Batch, n: int, seed: int) -> dict[str, torch.Tensor]:
+        """Pictures written during training, by name: images (N, C, H, W) in [-1, 1] or points (N, D).
+
+        ``batch`` is a fixed batch of real data (the same at every call) for models that
+        show reconstructions or translations; the default shows ``n`` fixed-seed samples.
+        Must not change the model's state.
+        """
+        return {"samples": self.sample(n, seed=seed)}
+
+    # -- helpers --------------------------------------------------------------
+
+    def seeded_generator(self, seed: int | None) -> torch.Generator | None:
+        """A ``torch.Generator`` on this model's device seeded with ``seed``, or None."""
+        if seed is None:
+            return None
+        device = next(self.parameters()).device
+        return torch.Generator(device=device).manual_seed(int(seed))
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device

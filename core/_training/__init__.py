@@ -1,0 +1,1 @@
+"""Running training: the Trainer, Runtime (device, precision, processes), run directory, checkpoint state, RNG, logs."""

@@ -1,0 +1,355 @@
+"""One Trainer for every model.
+
+The Trainer knows no model family: it asks the model for its optimizers,
+schedulers and the phases of one iteration, and drives them. Around that it
+owns everything a run needs: device and precision (through the Runtime),
+deterministic data order, a rich progress bar, TensorBoard scalars and sample
+grids, atomic checkpoints, exact resume, Ctrl-C and NaN handling, and the
+lifecycle hooks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import signal
+import threading
+import time
+import warnings
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+import torch
+
+from gensynth._data.domains import open_batches, smallest_size
+from gensynth._errors import GensynthError, NonFiniteLoss, TrainingInterrupted
+from gensynth._models.images import as_images, grid, save_grid
+from gensynth._models.model import Model
+from gensynth._discovery.loader import PluginManager
+from gensynth._training.rng import capture_rng, restore_rng, seed_everything
+from gensynth._training.rundir import RunDir
+from gensynth._training.runtime import Runtime
+from gensynth._training.tblog import Logger
+from gensynth._version import __version__
+
+PREVIEW_SEED = 1234
+
+
+@dataclasses.dataclass
+class TrainOptions:
+    """How to train; recorded in ``config.json`` under ``"training"``."""
+
+    steps: int
+    batch_size: int = 64
+    seed: int = 0
+    log_every: int = 50
+    sample_every: int = 500
+    checkpoint_every: int = 500
+    keep_checkpoints: int = 3
+    preview_samples: int = 64
+    device: str = "auto"
+    precision: str = "fp32"
+    #: Evaluate every N steps (0: never) with the metrics ``eval_metrics`` against ``eval_reference``
+    #: (default: the training data), from ``eval_samples`` generated samples (0: each metric's default).
+    eval_every: int = 0
+    eval_metrics: tuple[str, ...] = ()
+    eval_reference: str = ""
+    eval_samples: int = 0
+
+    def validate(self) -> None:
+        for name in ("steps", "batch_size", "log_every", "sample_every", "checkpoint_every", "preview_samples"):
+            if getattr(self, name) < 1:
+                raise GensynthError(f"{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
+        for name in ("eval_every", "eval_samples"):
+            if getattr(self, name) < 0:
+                raise GensynthError(f"{name.replace('_', '-')} must be at least 0, got {getattr(self, name)}")
+
+
+@dataclasses.dataclass
+class RunContext:
+    """What lifecycle hooks receive as ``run``."""
+
+    dir: Path
+    model: Model
+    model_id: str
+    options: TrainOptions
+    runtime: Runtime
+    logger: Logger
+    total_steps: int
+    step: int = 0
+    last_checkpoint: Path | None = None
+
+
+@contextlib.contextmanager
+def _quiet_first_schedule():
+    """Schedules count iterations: an optimizer whose phase runs every k steps (a GAN's generator
+    with n_disc > 1) has not stepped at a run's first step, which torch warns about, wrongly here."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Detected call of `lr_scheduler.step\\(\\)` before")
+        yield
+
+
+class Trainer:
+    """Drive ``model`` on ``data`` into ``run_dir`` (see :mod:`gensynth._training.rundir`).
+
+    ``data`` is one data set, or ``{domain: data set}`` for a model that asks for
+    several domains (see :mod:`gensynth._data.domains`).
+
+    ``hooks`` are extra objects with ``@gensynth.hookimpl`` lifecycle methods, called
+    next to the installed plugins' ones. ``evaluate(run) -> {name: value}`` is called
+    every ``options.eval_every`` steps (see :mod:`gensynth._evaluation.training`); its
+    values are logged under ``eval/<name>`` and passed to ``on_evaluation_done``.
+    """
+
+    def __init__(
+        self,
+        model: Model,
+        data: Any,
+        run_dir: str | Path,
+        options: TrainOptions,
+        *,
+        model_id: str = "",
+        manager: PluginManager | None = None,
+        hooks: Iterable[object] = (),
+        progress: bool = True,
+        evaluate: Callable[[RunContext], dict[str, float]] | None = None,
+    ) -> None:
+        options.validate()
+        if options.eval_every and evaluate is None:
+            raise ValueError("TrainOptions.eval_every needs Trainer(evaluate=...)")
+        self.evaluate = evaluate
+        self.model, self.data, self.options = model, data, options
+        self.run = RunDir(run_dir)
+        self.model_id = model_id
+        self.manager = manager or PluginManager()
+        self.hooks = list(hooks)
+        self.progress = progress
+        self._stop_requested = False
+        self._preview_batch: dict | None = None
+
+    # -- public -------------------------------------------------------------------
+
+    def fit(self, resume: bool = False) -> RunContext:
+        """Train until ``options.steps``; with ``resume``, continue from the latest checkpoint."""
+        opts = self.options
+        runtime = Runtime.create(opts.device, opts.precision)
+        model = self.model.to(runtime.device)
+        model.train()
+        optimizers = model.configure_optimizers()
+        schedulers = model.configure_schedulers(optimizers, opts.steps)
+        phases = model.training_phases()
+        unknown = [p.optimizer for p in phases if p.optimizer not in optimizers]
+        if unknown:
+            raise GensynthError(f"model phase uses optimizer {unknown[0]!r}, but the model defines {', '.join(optimizers)}")
+        scaler = runtime.grad_scaler()
+
+        start = 0
+        checkpoint = self.run.latest_checkpoint() if resume else None
+        if checkpoint:
+            start = self._restore(checkpoint[1], optimizers, schedulers, scaler)
+        else:
+            seed_everything(opts.seed)
+        if start >= opts.steps:
+            raise GensynthError(f"the run is already at step {start} of {opts.steps}; pass a larger --steps to continue")
+
+        logger = Logger(self.run.logs_dir, enabled=runtime.is_main)
+        ctx = RunContext(self.run.path, model, self.model_id, opts, runtime, logger, opts.steps, step=start,
+                         last_checkpoint=checkpoint[1] if checkpoint else None)
+        stream = open_batches(self.data, opts.batch_size, opts.seed, start_step=start, device=runtime.device)
+        registered: list[object] = []
+        status = "failed"
+        try:
+            for hook in self.hooks:  # registered for this run only: the manager may be the process-wide one
+                self.manager.pm.register(hook)
+                registered.append(hook)
+            self.manager.call_each("on_run_start", run=ctx)
+            with self._sigint_saves(), self._progress_bar(start) as advance:
+                self._loop(ctx, stream, optimizers, schedulers, scaler, phases, advance)
+            status = "interrupted" if self._stop_requested else "completed"
+        finally:
+            self.manager.call_each("on_run_end", run=ctx, status=status)
+            logger.close()
+            for hook in registered:
+                self.manager.pm.unregister(hook)
+        if self._stop_requested:
+            raise TrainingInterrupted(
+                f"interrupted at step {ctx.step}; checkpoint saved in {ctx.last_checkpoint}; continue with --resume"
+            )
+        return ctx
+
+    # -- the loop -------------------------------------------------------------------
+
+    def _loop(self, ctx, stream, optimizers, schedulers, scaler, phases, advance) -> None:
+        opts, model, runtime = self.options, self.model, ctx.runtime
+        sums: dict[str, torch.Tensor] = {}
+        counts: dict[str, int] = {}  # per key: phases that run every k steps log means over their own runs
+        batches: Iterator = iter(stream)
+        first = ctx.step + 1
+        for step in range(first, opts.steps + 1):
+            batch = next(batches)
+            scratch: dict = {}
+            for phase in phases:
+                if not phase.active(step):
+                    continue
+                optimizer = optimizers[phase.optimizer]
+                optimizer.zero_grad(set_to_none=True)
+                with runtime.autocast():
+                    loss, logs = phase.loss(batch, scratch)
+                if runtime.synchronous and not torch.isfinite(loss).item():
+                    self._non_finite(phase.name, step, ctx)
+                scaler.scale(loss).backward()
+                scaler.step(optimizer)
+                scaler.update()
+                for key, value in {phase.name: loss.detach(), **logs}.items():
+                    sums[key] = sums.get(key, 0) + value.detach().float()
+                    counts[key] = counts.get(key, 0) + 1
+            with _quiet_first_schedule() if step == first else contextlib.nullcontext():
+                for scheduler in schedulers.values():
+                    scheduler.step()
+            model.end_iteration(step)
+            ctx.step = step
+
+            if step % opts.log_every == 0 or step == opts.steps:
+                self._check_finite(ctx, step, sums)
+                means = {k: float(v) / counts[k] for k, v in sums.items()}
+                self._log(ctx, step, means, optimizers)
+                advance(step, means)
+                self.manager.call_each("on_step_end", run=ctx, step=step, metrics=means)
+                sums, counts = {}, {}
+            else:
+                advance(step, None)
+            if step % opts.sample_every == 0 or step == opts.steps:
+                self._write_preview(ctx, step)
+            if opts.eval_every and (step % opts.eval_every == 0 or step == opts.steps):
+                self._evaluate(ctx, step)
+            if self._stop_requested or step % opts.checkpoint_every == 0 or step == opts.steps:
+                self._check_finite(ctx, step, sums)
+                self._save(ctx, step, optimizers, schedulers, scaler)
+            if self._stop_requested:
+                return
+
+    def _evaluate(self, ctx: RunContext, step: int) -> None:
+        if not ctx.runtime.is_main:
+            return
+        results = self.evaluate(ctx)
+        ctx.logger.scalars(step, {f"eval/{name}": value for name, value in results.items()})
+        self.manager.call_each("on_evaluation_done", run=ctx, step=step, results=results)
+
+    def _log(self, ctx: RunContext, step: int, means: dict[str, float], optimizers) -> None:
+        scalars = {f"loss/{k}" if "/" not in k else k: v for k, v in means.items()}
+        for name, opt in optimizers.items():
+            scalars[f"lr/{name}"] = opt.param_groups[0]["lr"]
+        ctx.logger.scalars(step, scalars)
+
+    def _check_finite(self, ctx: RunContext, step: int, sums: dict[str, torch.Tensor]) -> None:
+        """Before logging or a checkpoint: losses not yet checked (off CPU) and the weights must be finite."""
+        bad = [k for k, v in sums.items() if not bool(torch.isfinite(v).all())]
+        bad += [f"weights ({name})" for name, p in self.model.named_parameters() if not bool(torch.isfinite(p).all())][:1]
+        if bad:
+            self._non_finite(bad[0], step, ctx)
+
+    def _non_finite(self, name: str, step: int, ctx: RunContext) -> None:
+        last = f"the last good checkpoint ({ctx.last_checkpoint}) is untouched" if ctx.last_checkpoint else "no checkpoint was written"
+        raise NonFiniteLoss(
+            f"loss {name!r} became NaN or infinite at step {step}; training stopped and {last}; "
+            "try a lower learning rate or check the data"
+        )
+
+    def _write_preview(self, ctx: RunContext, step: int) -> None:
+        if not ctx.runtime.is_main:
+            return
+        if self._preview_batch is None:
+            size = min(self.options.preview_samples, smallest_size(self.data))
+            self._preview_batch = next(open_batches(self.data, size, PREVIEW_SEED, device=ctx.runtime.device))
+        for name, pictures in self.model.previews(self._preview_batch, self.options.preview_samples, PREVIEW_SEED).items():
+            images = as_images(pictures)
+            prefix = "" if name == "samples" else f"{name}-"
+            save_grid(images, self.run.samples_dir / f"{prefix}step-{step:08d}.png")
+            ctx.logger.image(name, grid(images), step)
+
+    # -- checkpoints ------------------------------------------------------------------
+
+    def _save(self, ctx: RunContext, step: int, optimizers, schedulers, scaler) -> None:
+        if not ctx.runtime.is_main:
+            return
+        state = {
+            "step": step,
+            "optimizers": {n: o.state_dict() for n, o in optimizers.items()},
+            "schedulers": {n: s.state_dict() for n, s in schedulers.items()},
+            "scaler": scaler.state_dict() if scaler.is_enabled() else {},
+            "model": self.model.training_state(),
+            "rng": capture_rng(),
+            "data": {"seed": self.options.seed, "batch_size": self.options.batch_size, "next_step": step},
+        }
+        metadata = {"model_id": self.model_id, "step": str(step), "gensynth": __version__}
+        ctx.last_checkpoint = self.run.save_checkpoint(step, self.model, state, metadata, self.options.keep_checkpoints)
+        ctx.logger.flush()
+        self.manager.call_each("on_checkpoint_saved", run=ctx, step=step, path=ctx.last_checkpoint)
+
+    def _restore(self, folder: Path, optimizers, schedulers, scaler) -> int:
+        weights, state = self.run.load_checkpoint(folder)
+        try:
+            self.model.load_state_dict(weights)
+            for name, opt in optimizers.items():
+                opt.load_state_dict(state["optimizers"][name])
+            for name, sched in schedulers.items():
+                sched.load_state_dict(state["schedulers"][name])
+            if scaler.is_enabled() and state.get("scaler"):
+                scaler.load_state_dict(state["scaler"])
+            self.model.load_training_state(state.get("model", {}))
+        except (KeyError, RuntimeError, ValueError) as exc:
+            raise GensynthError(f"checkpoint {folder} does not match this model ({type(exc).__name__}: {exc})") from None
+        data = state.get("data", {})
+        if data.get("batch_size", self.options.batch_size) != self.options.batch_size or data.get("seed", self.options.seed) != self.options.seed:
+            raise GensynthError(
+                f"cannot resume with a different batch size or seed (checkpoint: batch size {data.get('batch_size')}, "
+                f"seed {data.get('seed')}); drop --batch-size/--seed or start a new run"
+            )
+        restore_rng(state["rng"])
+        return int(state["step"])
+
+    # -- terminal ---------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _sigint_saves(self):
+        """First Ctrl-C: finish the iteration, save, stop. Second: abort at once."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def handler(signum, frame):
+            if self._stop_requested:
+                raise KeyboardInterrupt
+            self._stop_requested = True
+
+        previous = signal.signal(signal.SIGINT, handler)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    @contextlib.contextmanager
+    def _progress_bar(self, start: int):
+        if not self.progress:
+            yield lambda step, means: None
+            return
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        progress = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[losses]}"), TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(), TimeRemainingColumn(), console=Console(stderr=True), refresh_per_second=4,
+        )
+        task = progress.add_task(self.model_id or "train", total=self.options.steps, completed=start, losses="", rate="")
+        began, first = time.perf_counter(), start
+
+        def advance(step: int, means: dict[str, float] | None) -> None:
+            fields: dict[str, str] = {}
+            if means is not None:
+                fields["losses"] = " ".join(f"{k}={v:.3g}" for k, v in means.items() if "/" not in k)
+                fields["rate"] = f"{(step - first) / max(time.perf_counter() - began, 1e-9):.1f} it/s"
+            progress.update(task, completed=step, **fields)
+
+        with progress:
+            yield advance
