@@ -246,7 +246,7 @@ class CtrlCAt:
         self.step = step
 
     @hookimpl
-    def on_step_end(self, run, step, metrics):
+    def on_step_end(self, step):
         if step == self.step:
             os.kill(os.getpid(), signal.SIGINT)
 

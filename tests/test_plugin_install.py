@@ -103,6 +103,7 @@ def test_recovery_commands_work_while_plugins_hang_exit_or_fail(tmp_path):
     trained = gensynth(venv, "train", "good:tiny-points", "--data", "good:line", "--steps", "3", "--batch-size", "16",
                        "--out", str(tmp_path / "run"), "--quiet", "--device", "cpu")
     assert trained.returncode == 0, trained.stderr
+    assert (tmp_path / "run" / "good-plugin.txt").read_text() == "run ended at step 3\n"  # its on_run_end(run)
 
     refused = gensynth(venv, "uninstall", "brokenimport")  # no -y and no terminal to answer: nothing happens
     assert refused.returncode == 1 and "Aborted" in refused.stderr

@@ -79,6 +79,11 @@ def check_request(data: TensorData | StreamingImages, request: DataRequest) -> N
     if request.labels and not data.has_labels:
         raise GensynthError(f"--data {data.source} has no class labels but this model is conditional; "
                             f"use labelled data or an unconditional model (num_classes=0)")
+    if data.kind == "points" and request.dim is not None and data.shape != (request.dim,):
+        given = data.shape[0] if len(data.shape) == 1 else "x".join(map(str, data.shape))
+        raise GensynthError(f"--data {data.source} gives {given}-dimensional points but the model asks for "
+                            f"{request.dim}-dimensional ones; use data of that dimension or a model configured "
+                            f"for {given} (e.g. --set dim={given})")
     if data.kind == "image":
         channels, height, width = data.shape
         wanted = (request.channels or channels, request.image_size or height, request.image_size or width)

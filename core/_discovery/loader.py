@@ -22,14 +22,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import sys
 import traceback
 from importlib import metadata
 from typing import Any, Callable, Collection
 
 import pluggy
 
-from gensynth._discovery import hookspecs
+from gensynth._discovery import hookcalls, hookspecs
 from gensynth._errors import PluginError
 from gensynth._discovery.settings import disabled_plugins
 from gensynth._version import PLUGIN_API_VERSION
@@ -140,7 +139,7 @@ class PluginManager:
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
         self.records: list[PluginRecord] = []
-        self._hook_names = {n for n in dir(hookspecs) if hasattr(getattr(hookspecs, n), "gensynth_spec")}
+        self._hook_names = hookcalls.hook_names()
         #: Called with a plugin's record right before its code runs (import, registration
         #: hooks), so that an isolated probe can tell which plugin hung or crashed.
         self.on_plugin_code: Callable[[PluginRecord], None] | None = None
@@ -205,12 +204,12 @@ class PluginManager:
             if problem:
                 record.fail("incompatible", problem)
                 return
-        unknown = [n for n in dir(plugin) if hasattr(getattr(plugin, n, None), "gensynth_impl") and n not in self._hook_names]
+        unknown = [n for n in hookcalls.implemented_names(plugin) if n not in self._hook_names]
         if unknown:
             record.fail("error", f"implements unknown hook {unknown[0]!r}; known hooks: {', '.join(sorted(self._hook_names))}")
             return
         try:
-            self.pm.register(plugin, name=record.name)
+            self.pm.register(hookcalls.registrable(plugin), name=record.name)
         except Exception as exc:  # pluggy.PluginValidationError and friends
             record.fail("error", f"invalid hook implementation: {exc}", exc)
             return
@@ -223,24 +222,3 @@ class PluginManager:
 
     def record(self, name: str) -> PluginRecord | None:
         return next((r for r in self.records if r.name == name), None)
-
-    # -- calling ------------------------------------------------------------
-
-    def implementations(self, hook_name: str) -> list[tuple[str, Callable[..., Any]]]:
-        caller = getattr(self.pm.hook, hook_name)
-        # pluggy returns them in registration order; keep it.
-        return [(impl.plugin_name, impl.function) for impl in caller.get_hookimpls()]
-
-    def call_each(self, hook_name: str, **kwargs: Any) -> None:
-        """Call every implementation of a lifecycle hook, each inside its own error handling."""
-        for plugin_name, function in self.implementations(hook_name):
-            try:
-                function(**kwargs)
-            except Exception as exc:
-                record = self.record(plugin_name)
-                remedy = f" ({record.remedy})" if record else ""
-                message = f"hook {hook_name} of plugin {plugin_name!r} failed: {type(exc).__name__}: {exc}{remedy}"
-                if strict_mode():
-                    raise PluginError(message) from exc
-                print(f"warning: {message}", file=sys.stderr)
-

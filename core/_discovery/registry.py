@@ -12,6 +12,7 @@ import fnmatch
 from typing import Any, Iterable
 
 from gensynth._errors import GensynthError
+from gensynth._discovery.hookcalls import call_plugin
 from gensynth._discovery.hookspecs import REGISTRATION_HOOKS
 from gensynth._discovery.loader import PluginManager, PluginRecord
 from gensynth._metadata.specs import DatasetSpec, EvaluatorSpec, ExtractorSpec, LossSpec, ModelSpec, Spec
@@ -35,24 +36,30 @@ class Registry:
     # -- filling ------------------------------------------------------------
 
     def collect(self) -> None:
-        """Call every plugin's registration hooks, one plugin at a time."""
-        by_plugin: dict[str, list[tuple[str, Any]]] = {}
-        for hook_name in REGISTRATION_HOOKS:
-            for plugin_name, function in self.manager.implementations(hook_name):
-                by_plugin.setdefault(plugin_name, []).append((hook_name.removeprefix("register_"), function))
-        for plugin_name, calls in by_plugin.items():
+        """Call every plugin's registration hooks through pluggy, one plugin at a time, in the order
+        the plugins were loaded (:mod:`gensynth._discovery.hookcalls`)."""
+        pm = self.manager.pm
+        for plugin_name, plugin in pm.list_name_plugin():
+            if plugin is None:  # a name pluggy blocks
+                continue
+            implemented = {caller.name for caller in pm.get_hookcallers(plugin) or ()}
+            hooks = [name for name in REGISTRATION_HOOKS if name in implemented]
+            if not hooks:
+                continue
             record = self.manager.record(plugin_name)
             if record is None:  # an object registered directly (tests, notebooks)
                 record = PluginRecord(plugin_name, "(in process)", "", plugin_name, builtin=False)
                 self.manager.records.append(record)
             self.manager.entering(record)
-            self._collect_plugin(record, calls)
+            self._collect_plugin(record, plugin, hooks)
 
-    def _collect_plugin(self, record: PluginRecord, calls: list[tuple[str, Any]]) -> None:
+    def _collect_plugin(self, record: PluginRecord, plugin: object, hooks: list[str]) -> None:
         staged: dict[str, dict[str, Spec]] = {kind: {} for kind in KINDS}
         try:
-            for kind, function in calls:
-                function(register=self._register_callback(record, kind, staged[kind]))
+            for hook_name in hooks:
+                kind = hook_name.removeprefix("register_")
+                register = self._register_callback(record, kind, staged[kind])
+                call_plugin(self.manager.pm, hook_name, plugin, {"register": register})
         except Exception as exc:
             self.manager.unregister(record)
             record.fail("error", f"{type(exc).__name__}: {exc}", exc)

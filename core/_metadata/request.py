@@ -8,7 +8,9 @@ import dataclasses
 @dataclasses.dataclass(frozen=True)
 class DataRequest:
     """``kind`` is ``"image"`` or ``"points"``; images are resized/converted to
-    ``image_size`` and ``channels``; ``labels`` asks for class labels.
+    ``image_size`` and ``channels``; ``dim`` is the dimension of each point
+    (data of another dimension is refused with a one-line error); ``labels``
+    asks for class labels. ``None`` accepts what the data has.
 
     ``domain`` names the data domain of a model that learns between domains
     (see :mod:`gensynth._data.domains`); a source that holds several domains
@@ -19,4 +21,5 @@ class DataRequest:
     image_size: int | None = None
     channels: int | None = None
     labels: bool = False
+    dim: int | None = None
     domain: str | None = None

@@ -36,8 +36,15 @@ LossFn = Callable[[Batch, dict], "tuple[torch.Tensor, dict[str, torch.Tensor]]"]
 class Phase:
     """One optimisation step of a training iteration.
 
-    ``every``/``offset`` run the phase only on iterations where
-    ``(step - offset) % every == 0`` (lazy regularisation, several critic steps).
+    At each step (1-based) the Trainer runs the model's phases in list order;
+    a phase is active where ``(step - offset) % every == 0`` (``every=1``: every
+    step; ``every=4``: steps 4, 8, ...; ``every=4, offset=1``: steps 1, 5, 9, ...),
+    for lazy regularisation or several critic steps per generator step. An active
+    phase zeroes the gradients of optimizer ``optimizer`` (a key of
+    :meth:`Model.configure_optimizers`), computes ``loss(batch, scratch)`` under
+    the run's precision, back-propagates, steps the optimizer and calls
+    :meth:`Model.after_optimizer_step` with ``name``. Its loss is logged as
+    ``loss/<name>``.
     """
 
     name: str
@@ -45,6 +52,10 @@ class Phase:
     loss: LossFn
     every: int = 1
     offset: int = 0
+
+    def __post_init__(self) -> None:
+        if self.every < 1:
+            raise ValueError(f"phase {self.name!r}: every must be at least 1, got {self.every}")
 
     def active(self, step: int) -> bool:
         return (step - self.offset) % self.every == 0
@@ -98,8 +109,16 @@ class Model(nn.Module):
     def training_phases(self) -> list[Phase]:
         raise NotImplementedError
 
+    def after_optimizer_step(self, phase: str, step: int) -> None:
+        """Called right after the optimizer of phase ``phase`` stepped at ``step`` (1-based), under
+        ``torch.no_grad()``: the place for per-update actions on the weights, such as clipping a
+        WGAN critic's weights or projecting onto a constraint set. Runs for every active phase,
+        before the next phase's loss; with fp16 it runs even when the grad scaler skipped the step.
+        """
+
     def end_iteration(self, step: int) -> None:
-        """Called after every iteration (``step`` is 1-based): EMA updates, pools, ..."""
+        """Called after every iteration (``step`` is 1-based), once every active phase stepped its
+        optimizer and the schedulers stepped: EMA updates, image pools, ..."""
 
     def training_state(self) -> dict[str, Any]:
         """Extra state needed for exact resume (tensors and JSON values), beyond ``state_dict``."""

@@ -21,11 +21,12 @@ from typing import Any, Callable, Iterable, Iterator
 
 import torch
 
-from gensynth._data.domains import open_batches, smallest_size
+from gensynth._data.domains import open_batches, smallest_size, steps_per_epoch
 from gensynth._errors import GensynthError, NonFiniteLoss, TrainingInterrupted
 from gensynth._models.images import as_images, grid, save_grid
 from gensynth._models.model import Model
 from gensynth._discovery.loader import PluginManager
+from gensynth._training.hooks import RunHooks
 from gensynth._training.rng import capture_rng, restore_rng, seed_everything
 from gensynth._training.rundir import RunDir
 from gensynth._training.runtime import Runtime
@@ -78,6 +79,7 @@ class RunContext:
     total_steps: int
     step: int = 0
     last_checkpoint: Path | None = None
+    steps_per_epoch: int = 0
 
 
 @contextlib.contextmanager
@@ -95,8 +97,9 @@ class Trainer:
     ``data`` is one data set, or ``{domain: data set}`` for a model that asks for
     several domains (see :mod:`gensynth._data.domains`).
 
-    ``hooks`` are extra objects with ``@gensynth.hookimpl`` lifecycle methods, called
-    next to the installed plugins' ones. ``evaluate(run) -> {name: value}`` is called
+    ``hooks`` are extra objects with ``@gensynth.hookimpl`` lifecycle methods that belong
+    to this run (see :mod:`gensynth._training.hooks`), called after those of the plugins
+    of ``manager``. ``evaluate(run) -> {name: value}`` is called
     every ``options.eval_every`` steps (see :mod:`gensynth._evaluation.training`); its
     values are logged under ``eval/<name>`` and passed to ``on_evaluation_done``.
     """
@@ -121,8 +124,7 @@ class Trainer:
         self.model, self.data, self.options = model, data, options
         self.run = RunDir(run_dir)
         self.model_id = model_id
-        self.manager = manager or PluginManager()
-        self.hooks = list(hooks)
+        self.hooks = RunHooks(manager or PluginManager(), hooks)
         self.progress = progress
         self._stop_requested = False
         self._preview_batch: dict | None = None
@@ -154,23 +156,18 @@ class Trainer:
 
         logger = Logger(self.run.logs_dir, enabled=runtime.is_main)
         ctx = RunContext(self.run.path, model, self.model_id, opts, runtime, logger, opts.steps, step=start,
-                         last_checkpoint=checkpoint[1] if checkpoint else None)
+                         last_checkpoint=checkpoint[1] if checkpoint else None,
+                         steps_per_epoch=steps_per_epoch(self.data, opts.batch_size))
         stream = open_batches(self.data, opts.batch_size, opts.seed, start_step=start, device=runtime.device)
-        registered: list[object] = []
         status = "failed"
         try:
-            for hook in self.hooks:  # registered for this run only: the manager may be the process-wide one
-                self.manager.pm.register(hook)
-                registered.append(hook)
-            self.manager.call_each("on_run_start", run=ctx)
+            self.hooks.call("on_run_start", run=ctx)
             with self._sigint_saves(), self._progress_bar(start) as advance:
                 self._loop(ctx, stream, optimizers, schedulers, scaler, phases, advance)
             status = "interrupted" if self._stop_requested else "completed"
         finally:
-            self.manager.call_each("on_run_end", run=ctx, status=status)
+            self.hooks.call("on_run_end", run=ctx, status=status)
             logger.close()
-            for hook in registered:
-                self.manager.pm.unregister(hook)
         if self._stop_requested:
             raise TrainingInterrupted(
                 f"interrupted at step {ctx.step}; checkpoint saved in {ctx.last_checkpoint}; continue with --resume"
@@ -200,6 +197,8 @@ class Trainer:
                 scaler.scale(loss).backward()
                 scaler.step(optimizer)
                 scaler.update()
+                with torch.no_grad():
+                    model.after_optimizer_step(phase.name, step)
                 for key, value in {phase.name: loss.detach(), **logs}.items():
                     sums[key] = sums.get(key, 0) + value.detach().float()
                     counts[key] = counts.get(key, 0) + 1
@@ -208,13 +207,16 @@ class Trainer:
                     scheduler.step()
             model.end_iteration(step)
             ctx.step = step
+            self.hooks.call("on_step_end", run=ctx, step=step)
+            if step % ctx.steps_per_epoch == 0:
+                self.hooks.call("on_epoch_end", run=ctx, epoch=step // ctx.steps_per_epoch, step=step)
 
             if step % opts.log_every == 0 or step == opts.steps:
                 self._check_finite(ctx, step, sums)
                 means = {k: float(v) / counts[k] for k, v in sums.items()}
-                self._log(ctx, step, means, optimizers)
+                scalars = self._log(ctx, step, means, optimizers)
                 advance(step, means)
-                self.manager.call_each("on_step_end", run=ctx, step=step, metrics=means)
+                self.hooks.call("on_log", run=ctx, step=step, metrics=scalars)
                 sums, counts = {}, {}
             else:
                 advance(step, None)
@@ -233,13 +235,15 @@ class Trainer:
             return
         results = self.evaluate(ctx)
         ctx.logger.scalars(step, {f"eval/{name}": value for name, value in results.items()})
-        self.manager.call_each("on_evaluation_done", run=ctx, step=step, results=results)
+        self.hooks.call("on_evaluation_done", run=ctx, step=step, results=results)
 
-    def _log(self, ctx: RunContext, step: int, means: dict[str, float], optimizers) -> None:
+    def _log(self, ctx: RunContext, step: int, means: dict[str, float], optimizers) -> dict[str, float]:
+        """Write the scalars of ``step`` to TensorBoard and return them (what ``on_log`` gets)."""
         scalars = {f"loss/{k}" if "/" not in k else k: v for k, v in means.items()}
         for name, opt in optimizers.items():
             scalars[f"lr/{name}"] = opt.param_groups[0]["lr"]
         ctx.logger.scalars(step, scalars)
+        return scalars
 
     def _check_finite(self, ctx: RunContext, step: int, sums: dict[str, torch.Tensor]) -> None:
         """Before logging or a checkpoint: losses not yet checked (off CPU) and the weights must be finite."""
@@ -284,7 +288,7 @@ class Trainer:
         metadata = {"model_id": self.model_id, "step": str(step), "gensynth": __version__}
         ctx.last_checkpoint = self.run.save_checkpoint(step, self.model, state, metadata, self.options.keep_checkpoints)
         ctx.logger.flush()
-        self.manager.call_each("on_checkpoint_saved", run=ctx, step=step, path=ctx.last_checkpoint)
+        self.hooks.call("on_checkpoint_saved", run=ctx, step=step, path=ctx.last_checkpoint)
 
     def _restore(self, folder: Path, optimizers, schedulers, scaler) -> int:
         weights, state = self.run.load_checkpoint(folder)

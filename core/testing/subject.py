@@ -33,7 +33,7 @@ SAMPLES = 4
 
 
 class StepProbe:
-    """Lifecycle hooks that record what one training run did: its metrics, gradients and model."""
+    """Lifecycle hooks that record what one training run did: its logged metrics, gradients and model."""
 
     def __init__(self) -> None:
         self.metrics: dict[str, float] = {}
@@ -42,10 +42,14 @@ class StepProbe:
         self.model: Model | None = None
 
     @hookimpl
-    def on_step_end(self, run: RunContext, step: int, metrics: dict[str, float]) -> None:
+    def on_log(self, step: int, metrics: dict[str, float]) -> None:
+        if step == 1:
+            self.metrics = dict(metrics)
+
+    @hookimpl
+    def on_step_end(self, run: RunContext, step: int) -> None:
         if step != 1:
             return
-        self.metrics = dict(metrics)
         for name, param in run.model.named_parameters():
             if not param.requires_grad:
                 continue
@@ -66,7 +70,7 @@ class InterruptAt:
         self.step = step
 
     @hookimpl
-    def on_step_end(self, run: RunContext, step: int, metrics: dict[str, float]) -> None:
+    def on_step_end(self, step: int) -> None:
         if step == self.step:
             signal.raise_signal(signal.SIGINT)
 
@@ -131,14 +135,9 @@ class Subject:
     def train(self, name: str, steps: int, *, resume: bool = False, hooks: tuple[object, ...] = ()) -> Path:
         """Train into ``<tmp>/name`` on CPU through :func:`gensynth.api.train`; returns the run folder."""
         out = self.root / name
-        try:
-            api.train(self.spec.id, self.data_specs, out, steps=steps, config=self.values, resume=resume,
-                      hooks=hooks, batch_size=BATCH_SIZE, seed=0, device="cpu", log_every=1, sample_every=steps,
-                      checkpoint_every=2, preview_samples=SAMPLES)
-        finally:
-            for hook in hooks:  # the Trainer registers them with the process-wide plugin manager
-                if self.registry.manager.pm.is_registered(hook):
-                    self.registry.manager.pm.unregister(hook)
+        api.train(self.spec.id, self.data_specs, out, steps=steps, config=self.values, resume=resume, hooks=hooks,
+                  batch_size=BATCH_SIZE, seed=0, device="cpu", log_every=1, sample_every=steps, checkpoint_every=2,
+                  preview_samples=SAMPLES)
         return out
 
     @functools.cached_property

@@ -33,4 +33,4 @@ class MLPGAN(GAN):
         )
 
     def data_request(self) -> DataRequest:
-        return DataRequest(kind="points")
+        return DataRequest(kind="points", dim=self.config.dim)

@@ -1,4 +1,5 @@
-"""A well-behaved third-party plugin that registers two models (torch-free)."""
+"""A well-behaved third-party plugin that registers two models, a dataset and a loss (torch-free),
+and notes how each training run ended."""
 
 import dataclasses
 
@@ -32,3 +33,9 @@ def register_datasets(register):
 def register_losses(register):
     register(LossSpec(name="least-squares", family="gan", summary="LSGAN loss from a third-party plugin",
                       target="gensynth_goodplugin.losses:LeastSquares"))
+
+
+@hookimpl
+def on_run_end(run):
+    """Written as plugins of an older API might: without the hook's ``status`` argument."""
+    (run.dir / "good-plugin.txt").write_text(f"run ended at step {run.step}\n")

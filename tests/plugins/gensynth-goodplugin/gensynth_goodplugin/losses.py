@@ -1,6 +1,6 @@
 """A third-party loss that the built-in GAN models can use with --set loss=least-squares."""
 
-from gensynth.plugins.gan.losses import GANLoss
+from gensynth import GANLoss
 
 CALLS = {"discriminator": 0}
 

@@ -3,9 +3,7 @@
 import torch
 from torch import nn
 
-from gensynth._data.dataset import TensorData
-from gensynth._metadata.request import DataRequest
-from gensynth._models.model import Model, Phase
+from gensynth import DataRequest, Model, Phase, TensorData
 
 
 def line_data(argument, request, download=False):
@@ -22,7 +20,7 @@ class TinyPointGAN(Model):
         self.d = nn.Sequential(nn.Linear(2, h), nn.ReLU(), nn.Linear(h, 1))
 
     def data_request(self):
-        return DataRequest(kind="points")
+        return DataRequest(kind="points", dim=2)
 
     def configure_optimizers(self):
         return {"d": torch.optim.Adam(self.d.parameters(), self.config.lr),
