@@ -136,6 +136,9 @@ def train(
     opts.validate()
     evaluate = training_evaluation(net, spec, opts, data, registry) if opts.eval_every else None
 
+    # Built before anything is written: a refused hook object leaves no run directory behind.
+    trainer = Trainer(net, dataset, run.path, opts, model_id=spec.id, manager=registry.manager, hooks=hooks,
+                      progress=progress, evaluate=evaluate)
     training = {**vars(opts), "recipe": chosen.name if chosen else ""}
     if not (resume and run.exists()):
         run.path.mkdir(parents=True, exist_ok=True)
@@ -149,8 +152,6 @@ def train(
     else:
         recorded["training"] = training
         run.write_config(recorded)
-    trainer = Trainer(net, dataset, run.path, opts, model_id=spec.id, manager=registry.manager, hooks=hooks,
-                      progress=progress, evaluate=evaluate)
     return trainer.fit(resume=resume)
 
 

@@ -160,3 +160,11 @@ def test_an_unconditional_gan_refuses_labels(tmp_path):
     out, _ = train_tiny(tmp_path, "dcgan")
     result = invoke("sample", out, "--label", 3)
     assert result.exit_code != 0 and "needs a model with the 'conditional' capability" in result.output
+
+
+def test_point_data_of_another_dimension_is_one_line(tmp_path):
+    result = invoke("train", "mlp-gan", "--data", "ring8", "--set", "dim=3", "--steps", 1, "--out", tmp_path / "r")
+    assert result.exit_code == 1 and result.output.strip().splitlines() == [
+        "Error: --data ring8 gives 2-dimensional points but the model asks for 3-dimensional ones; "
+        "use data of that dimension or a model configured for 2 (e.g. --set dim=2)"]
+    assert not (tmp_path / "r").exists()

@@ -10,7 +10,7 @@ import pytest
 import torch
 from torch import nn
 
-from gensynth import GensynthError, Model, ModelConfig, ModelSpec, Phase, TensorData, field, hookimpl
+from gensynth import GensynthError, Model, ModelConfig, ModelSpec, Phase, TensorData, api, field, hookimpl
 from gensynth._discovery.loader import PluginManager, PluginRecord
 from gensynth._discovery.registry import Registry
 from gensynth._errors import PluginError
@@ -163,6 +163,9 @@ def test_hook_objects_that_are_no_hooks_are_refused_in_one_line(tmp_path):
     with pytest.raises(GensynthError, match=r"hook object TooMany: .*\{'metrics'\} are declared in the hookimpl") as error:
         train(tmp_path, hooks=[TooMany()])
     assert "\n" not in str(error.value)
+    with pytest.raises(GensynthError, match="hook object Typo implements 'on_step_ned'"):
+        api.train("mlp-gan", "ring8", tmp_path / "refused", steps=1, hooks=[Typo()], device="cpu")
+    assert not (tmp_path / "refused").exists()  # a refused command changes nothing on disk
 
 
 def test_registration_hooks_go_through_pluggy_one_plugin_at_a_time():

@@ -46,6 +46,13 @@ def test_plugin_templates_import_only_the_public_surface():
     assert not offending, offending
 
 
+def test_the_realistic_third_party_test_plugin_imports_only_the_public_surface():
+    root = REPO / "tests" / "plugins" / "gensynth-goodplugin"
+    offending = [f"{path.relative_to(REPO)}: {m}" for path in sorted(root.rglob("*.py"))
+                 for m in _gensynth_imports(path.read_text()) if _non_public(m, None)]
+    assert not offending, offending
+
+
 def test_every_public_name_resolves():
     missing = [name for name in gensynth.__all__ if getattr(gensynth, name, None) is None]
     assert not missing
