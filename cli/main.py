@@ -3,12 +3,30 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 import click
 
 from gensynth._errors import GensynthError
 from gensynth._version import __version__
+
+
+def _error_prefix() -> str:
+    """``Error``, naming the process under torchrun when it is not rank 0 (every process reports its own)."""
+    rank, world = os.environ.get("RANK", "0"), os.environ.get("WORLD_SIZE", "1")
+    return f"Error (rank {rank} of {world})" if world not in ("", "1") and rank not in ("", "0") else "Error"
+
+
+#: What torch.distributed's backends report when another process of the run is gone.
+_LOST_PEER = ("Connection closed by peer", "Connection reset by peer", "gloo/transport", "NCCL communicator was aborted")
+
+
+def _lost_peer(exc: RuntimeError) -> bool:
+    """Whether ``exc`` is a collective failing because another process of a torchrun job stopped."""
+    if os.environ.get("WORLD_SIZE", "1") in ("", "1"):
+        return False
+    return "DistError" in {cls.__name__ for cls in type(exc).__mro__} or any(s in str(exc) for s in _LOST_PEER)
 
 
 class _Group(click.Group):
@@ -20,13 +38,20 @@ class _Group(click.Group):
         except GensynthError as exc:
             if ctx.meta.get("gensynth.debug"):
                 raise
-            click.echo(f"Error: {exc}", err=True)
+            click.echo(f"{_error_prefix()}: {exc}", err=True)
             ctx.exit(exc.exit_code)
         except OSError as exc:  # a file the user named cannot be written or read
             if ctx.meta.get("gensynth.debug"):
                 raise
             where = f": {exc.filename}" if exc.filename else ""
-            click.echo(f"Error: {exc.strerror or exc}{where}; check the path and its permissions", err=True)
+            click.echo(f"{_error_prefix()}: {exc.strerror or exc}{where}; check the path and its permissions", err=True)
+            ctx.exit(1)
+        except RuntimeError as exc:
+            if ctx.meta.get("gensynth.debug") or not _lost_peer(exc):
+                raise
+            reason = re.sub(r"^\[[^\]]*\]\s*", "", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            click.echo(f"{_error_prefix()}: another process of this run stopped ({reason.split('. ')[0][:160]}); see its output and "
+                       "torchrun's summary; the checkpoints written so far are intact: rerun with --resume", err=True)
             ctx.exit(1)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)

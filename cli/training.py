@@ -18,9 +18,12 @@ import click
 @click.option("--steps", type=int, help="Number of training iterations.")
 @click.option("--epochs", type=int, help="Number of passes over the data (instead of --steps).")
 @click.option("--recipe", metavar="NAME", help="A named preset of the model (see `gensynth info MODEL`) [default: the model's default recipe].")
-@click.option("--batch-size", type=int, help="Examples per step [default: the recipe's, else 64].")
+@click.option("--batch-size", type=int,
+              help="Examples per step, over all processes under torchrun [default: the recipe's, else 64].")
 @click.option("--out", "out", type=click.Path(file_okay=False), help="Run directory [default: runs/<model>].")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its latest checkpoint.")
+@click.option("--allow-world-size-change", is_flag=True,
+              help="With --resume: continue a run checkpointed by another number of processes (not bit-exact).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N or mps.")
 @click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]), default="fp32", show_default=True)
@@ -36,9 +39,13 @@ import click
     name.strip() for name in value.split(",") if name.strip()), help="Metrics of --eval-every, e.g. mode_coverage or fid,kid.")
 @click.option("--eval-reference", default="", metavar="SPEC", help="Data the evaluation compares with [default: --data].")
 @click.option("--eval-samples", type=int, default=0, help="Generated samples per evaluation [default: each metric's].")
-def train(model, data_spec, data_a, data_b, config_file, assignments, recipe, steps, epochs, batch_size, out, resume, seed, device,
-          precision, sample_every, checkpoint_every, keep_checkpoints, log_every, download, quiet, **options) -> None:
-    """Train MODEL on --data SPEC (or --data-a SPEC --data-b SPEC); writes a self-describing run directory."""
+def train(model, data_spec, data_a, data_b, config_file, assignments, recipe, steps, epochs, batch_size, out, resume,
+          allow_world_size_change, seed, device, precision, sample_every, checkpoint_every, keep_checkpoints, log_every,
+          download, quiet, **options) -> None:
+    """Train MODEL on --data SPEC (or --data-a SPEC --data-b SPEC); writes a self-describing run directory.
+
+    Data-parallel on several processes or machines: torchrun --nproc-per-node N -m gensynth train ...
+    (--batch-size is then the global batch; see docs/distributed.md)."""
     from gensynth import api
     from gensynth._metadata.config import parse_assignments
     from gensynth._errors import GensynthError
@@ -52,11 +59,14 @@ def train(model, data_spec, data_a, data_b, config_file, assignments, recipe, st
     if batch_size is not None:
         options["batch_size"] = batch_size
     ctx = api.train(
-        model, data, out, steps=steps, epochs=epochs, config=values, recipe=recipe, resume=resume, download=download,
+        model, data, out, steps=steps, epochs=epochs, config=values, recipe=recipe, resume=resume,
+        allow_world_size_change=allow_world_size_change, download=download,
         progress=not quiet, seed=seed, device=device, precision=precision,
         sample_every=sample_every, checkpoint_every=checkpoint_every, keep_checkpoints=keep_checkpoints,
         log_every=log_every, **options,
     )
+    if not ctx.runtime.is_main:
+        return
     click.echo(f"Trained {ctx.model_id} to step {ctx.step} in {out} (samples in {out}/samples, "
                f"TensorBoard: tensorboard --logdir {out})", err=True)
 

@@ -17,6 +17,7 @@ import torch
 from gensynth._metadata.capabilities import TRANSLATE, require
 from gensynth._metadata.config import ModelConfig, differing_fields
 from gensynth._data.domains import DataSpecs, data_info, describe_specs, load_model_data, steps_per_epoch
+from gensynth._data.loader import share_of
 from gensynth._errors import GensynthError
 from gensynth._evaluation.cache import file_sha256
 from gensynth._evaluation.session import DEFAULT_EXTRACTOR, Evaluation, EvaluationReport
@@ -25,7 +26,7 @@ from gensynth._models.model import Model
 from gensynth._discovery.registry import Registry, get_registry
 from gensynth._training.rng import seed_everything
 from gensynth._training.rundir import RunDir, load_weights, save_weights
-from gensynth._training.runtime import select_device
+from gensynth._training.runtime import Runtime, select_device
 from gensynth._metadata.specs import ModelSpec
 from gensynth._training.trainer import RunContext, Trainer, TrainOptions
 from gensynth._models.translation import translate_images, translation_jobs
@@ -83,6 +84,7 @@ def train(
     config: Mapping[str, Any] = (),
     recipe: str | None = None,
     resume: bool = False,
+    allow_world_size_change: bool = False,
     download: bool = False,
     hooks: Iterable[object] = (),
     progress: bool = False,
@@ -96,8 +98,22 @@ def train(
     resume the run's); ``config`` holds model config values laid over the recipe's;
     ``options`` are :class:`TrainOptions` fields, laid over the recipe's.
     With ``resume``, the run continues from its latest checkpoint; its recorded model
-    config and data must match what is asked.
+    config and data must match what is asked, and so must the number of processes unless
+    ``allow_world_size_change`` (the run then continues, but not bit-exactly).
+
+    Under torchrun every process calls this (see docs/distributed.md): rank 0 writes the run
+    directory, and ``batch_size`` is the global batch, split evenly over the processes.
     """
+    with Runtime.create(options.get("device", TrainOptions.device),
+                        options.get("precision", TrainOptions.precision)) as runtime:
+        return _train(runtime, model, data, out, steps=steps, epochs=epochs, config=config, recipe=recipe,
+                      resume=resume, allow_world_size_change=allow_world_size_change, download=download,
+                      hooks=hooks, progress=progress, **options)
+
+
+def _train(runtime: Runtime, model: str, data: DataSpecs, out: str | Path, *, steps: int | None, epochs: int | None,
+           config: Mapping[str, Any], recipe: str | None, resume: bool, allow_world_size_change: bool, download: bool,
+           hooks: Iterable[object], progress: bool, **options: Any) -> RunContext:
     registry = get_registry()
     run = RunDir(out)
     spec = model_spec(model, registry)
@@ -134,25 +150,36 @@ def train(
         steps = int(epochs) * steps_per_epoch(dataset, batch_size)
     opts = TrainOptions(steps=int(steps), **options)
     opts.validate()
-    evaluate = training_evaluation(net, spec, opts, data, registry) if opts.eval_every else None
-
-    # Built before anything is written: a refused hook object leaves no run directory behind.
+    share_of(opts.batch_size, runtime.world_size)
+    evaluate = runtime.on_main(lambda: training_evaluation(net, spec, opts, data, registry)) if opts.eval_every else None
+    # Built and checked before anything is written: a refused hook object or resume leaves the run directory as it was.
     trainer = Trainer(net, dataset, run.path, opts, model_id=spec.id, manager=registry.manager, hooks=hooks,
-                      progress=progress, evaluate=evaluate)
+                      progress=progress, evaluate=evaluate, runtime=runtime)
+    if resume:
+        trainer.check_resume(runtime, allow_world_size_change)
+
     training = {**vars(opts), "recipe": chosen.name if chosen else ""}
-    if not (resume and run.exists()):
+    runtime.barrier()  # every process has read the run directory before rank 0 changes it
+    runtime.on_main(lambda: _write_run_config(run, recorded if resume else None, spec, config_obj, training, data,
+                                              dataset))
+    runtime.barrier()
+    return trainer.fit(resume=resume, allow_world_size_change=allow_world_size_change)
+
+
+def _write_run_config(run: RunDir, recorded: dict[str, Any] | None, spec: ModelSpec, config: ModelConfig,
+                      training: dict[str, Any], data: DataSpecs, dataset: Any) -> None:
+    """``config.json`` of a new run, or the recorded one with this session's training options."""
+    if recorded is None:
         run.path.mkdir(parents=True, exist_ok=True)
-        run.write_config({
+        recorded = {
             "gensynth_version": __version__,
             "torch_version": torch.__version__,
-            "model": _model_record(spec, config_obj),
+            "model": _model_record(spec, config),
             "training": training,
             "data": {"spec": _spec_record(data), "info": data_info(dataset)},
-        })
-    else:
-        recorded["training"] = training
-        run.write_config(recorded)
-    return trainer.fit(resume=resume)
+        }
+    recorded["training"] = training
+    run.write_config(recorded)
 
 
 def _spec_record(data: DataSpecs) -> str | dict[str, str]:

@@ -58,8 +58,9 @@ class DomainBatches:
     """An endless iterator of ``{domain: batch}``: one :class:`BatchStream` per domain, advanced together."""
 
     def __init__(self, domains: Mapping[str, Data], batch_size: int, seed: int, start_step: int = 0,
-                 device: torch.device | str | None = None) -> None:
-        self._streams = {name: BatchStream(data, batch_size, domain_seed(seed, name), start_step, device)
+                 device: torch.device | str | None = None, rank: int = 0, world_size: int = 1) -> None:
+        self._streams = {name: BatchStream(data, batch_size, domain_seed(seed, name), start_step, device,
+                                           rank=rank, world_size=world_size)
                          for name, data in domains.items()}
 
     def __iter__(self) -> DomainBatches:
@@ -70,11 +71,12 @@ class DomainBatches:
 
 
 def open_batches(data: ModelData, batch_size: int, seed: int, start_step: int = 0,
-                 device: torch.device | str | None = None) -> Iterator[dict[str, Any]]:
-    """The deterministic batch stream of ``data``: one data set's batches, or ``{domain: batch}``."""
+                 device: torch.device | str | None = None, rank: int = 0, world_size: int = 1) -> Iterator[dict[str, Any]]:
+    """The deterministic batch stream of ``data``: one data set's batches, or ``{domain: batch}``;
+    with ``world_size`` processes, process ``rank``'s share of each global batch."""
     if isinstance(data, Mapping):
-        return DomainBatches(data, batch_size, seed, start_step, device)
-    return BatchStream(data, batch_size, seed, start_step, device)
+        return DomainBatches(data, batch_size, seed, start_step, device, rank, world_size)
+    return BatchStream(data, batch_size, seed, start_step, device, rank=rank, world_size=world_size)
 
 
 def steps_per_epoch(data: ModelData, batch_size: int) -> int:

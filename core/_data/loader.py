@@ -7,6 +7,12 @@ generator seeded with ``seed * 1_000_003 + e``; each epoch is cut into
 which depends on nothing but ``(seed, s)``: a stream started at ``start_step=k``
 yields exactly what a fresh stream yields from its ``k``-th batch on, which is
 what bit-exact resume needs. The global RNG is never touched.
+
+``batch_size`` is the global batch of one step. Under data-parallel training
+(``world_size`` processes) each process takes its equal, contiguous share of that
+batch: process ``rank`` gets examples ``[rank * b, (rank + 1) * b)`` of it, with
+``b = batch_size / world_size``. The examples a step visits therefore do not
+depend on the number of processes, only how they are split among them.
 """
 
 from __future__ import annotations
@@ -26,21 +32,33 @@ def epoch_order(n: int, seed: int, epoch: int) -> torch.Tensor:
     return torch.randperm(n, generator=generator)
 
 
-class BatchOrder:
-    """Which samples each step visits; the current epoch's permutation is cached."""
+def share_of(batch_size: int, world_size: int) -> int:
+    """Examples per process of a global batch of ``batch_size`` split over ``world_size`` processes."""
+    if batch_size % world_size:
+        lower = batch_size - batch_size % world_size
+        suggestion = f"{lower} or {lower + world_size}" if lower else f"{world_size}"
+        raise GensynthError(f"--batch-size {batch_size} is the global batch and must split evenly over the "
+                            f"{world_size} processes; use {suggestion}")
+    return batch_size // world_size
 
-    def __init__(self, n: int, batch_size: int, seed: int) -> None:
+
+class BatchOrder:
+    """Which samples each step visits (this process's share of them); the current epoch's permutation is cached."""
+
+    def __init__(self, n: int, batch_size: int, seed: int, rank: int = 0, world_size: int = 1) -> None:
         self.n, self.batch_size, self.seed = n, batch_size, seed
         self.steps_per_epoch = n // batch_size
+        self.share = share_of(batch_size, world_size)
+        self.offset = rank * self.share
         self._epoch, self._order = -1, torch.empty(0, dtype=torch.int64)
 
     def indices(self, step: int) -> torch.Tensor:
-        """The sample indices of batch ``step`` (CPU LongTensor)."""
+        """The sample indices of batch ``step`` that this process takes (CPU LongTensor)."""
         epoch, position = divmod(step, self.steps_per_epoch)
         if epoch != self._epoch:
             self._epoch, self._order = epoch, epoch_order(self.n, self.seed, epoch)
-        start = position * self.batch_size
-        return self._order[start:start + self.batch_size]
+        start = position * self.batch_size + self.offset
+        return self._order[start:start + self.share]
 
 
 class BatchStream:
@@ -49,15 +67,17 @@ class BatchStream:
     In-memory data is moved to ``device`` once and batches are gathered there by
     indexing. Streaming data goes through a DataLoader with ``num_workers`` worker
     processes (default: a few) whose batch sampler follows the same order, and each
-    batch is moved to ``device``.
+    batch is moved to ``device``. With ``world_size`` processes, each yields its ``rank``'s
+    share of every global batch of ``batch_size`` (see above).
     """
 
     def __init__(self, data: TensorData | StreamingImages, batch_size: int, seed: int, start_step: int = 0,
-                 device: torch.device | str | None = None, num_workers: int | None = None) -> None:
+                 device: torch.device | str | None = None, num_workers: int | None = None,
+                 rank: int = 0, world_size: int = 1) -> None:
         if start_step < 0:
             raise ValueError(f"start_step must be >= 0, got {start_step}")
         self.steps_per_epoch = self.steps_for(len(data), batch_size)
-        order = BatchOrder(len(data), batch_size, seed)
+        order = BatchOrder(len(data), batch_size, seed, rank, world_size)
         device = None if device is None else torch.device(device)
         # The generators below must not refer back to this object: a DataLoader
         # caught in a reference cycle takes seconds per worker to shut down.

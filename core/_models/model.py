@@ -121,11 +121,31 @@ class Model(nn.Module):
         optimizer and the schedulers stepped: EMA updates, image pools, ..."""
 
     def training_state(self) -> dict[str, Any]:
-        """Extra state needed for exact resume (tensors and JSON values), beyond ``state_dict``."""
+        """Extra state needed for exact resume (tensors and JSON values), beyond ``state_dict``.
+
+        Per process: under data-parallel training every process's is saved, and each gets its own back.
+        """
         return {}
 
     def load_training_state(self, state: Mapping[str, Any]) -> None:
         """Restore what :meth:`training_state` returned."""
+
+    def sync_statistics(self, average: Callable[[torch.Tensor], torch.Tensor]) -> None:
+        """Data-parallel training: average the statistics this model keeps of its data over the processes.
+
+        Called in every process (never with one process) before rank 0 previews, evaluates or saves
+        the model, with ``average(tensor)``, which replaces a tensor by its mean over the processes in
+        place. Each process trains on its share of the batch, so such statistics drift apart between
+        these points. The default averages the running mean and variance of every normalisation layer
+        that keeps them (BatchNorm, and InstanceNorm with ``track_running_stats``). Afterwards every
+        buffer is set to rank 0's, so override this only for statistics to be averaged rather than
+        taken from rank 0 (for example a codebook's moving averages).
+        """
+        for module in self.modules():
+            mean, var = getattr(module, "running_mean", None), getattr(module, "running_var", None)
+            if isinstance(mean, torch.Tensor) and isinstance(var, torch.Tensor):
+                average(mean)
+                average(var)
 
     # -- generation -----------------------------------------------------------
 

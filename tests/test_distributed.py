@@ -1,0 +1,299 @@
+"""Data-parallel training under torchrun on CPU (gloo, 2 processes).
+
+Three launches serve every test (each costs a few seconds of process start-up):
+
+1. ``distributed_jobs.py`` runs, one after the other: the parity runs (mlp-gan and the VAE at half the
+   batch per process, the noise a function of the global example), an evaluation during training, a
+   run whose processes are made to differ, the straight GAN (R1, EMA, decay) and CycleGAN runs, and
+   last a CycleGAN run whose rank 0 kills itself (SIGKILL) right after its step-4 checkpoint;
+2. ``torchrun -m gensynth train mlp-gan ...``, whose rank 1 is killed (kill -9) after its first checkpoint;
+3. ``distributed_jobs.py`` again, resuming both killed runs with the same command and ``--resume``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+import torch.distributed as dist
+from click.testing import CliRunner
+from safetensors.torch import load_file
+from torch import nn
+
+from distributed_support import split_noise
+from gensynth import Model, api
+from gensynth._data.dataset import TensorData
+from gensynth._data.domains import open_batches
+from gensynth._errors import GensynthError
+from gensynth._training.parallel import TrainedBy
+from gensynth._training.rng import rank_seed
+from gensynth._training.rundir import RunDir
+from gensynth._training.runtime import Runtime
+from gensynth.cli.main import cli
+from test_cyclegan import TINY as TINY_CYCLEGAN, write_images
+
+pytestmark = pytest.mark.skipif(not (dist.is_available() and dist.is_gloo_available()),
+                                reason="this torch build has no torch.distributed with gloo")
+
+HERE = Path(__file__).parent
+#: A process killed, or a run stopping because one was, must be over within this many seconds.
+BOUNDED_EXIT_S = 60
+PARITY_GAN = dict(model="mlp-gan", data="ring8", steps=12, batch_size=32, seed=3, device="cpu", checkpoint_every=4,
+                  sample_every=100, log_every=4, config={"hidden": 32, "depth": 2, "r1_every": 3, "ema_start": 4})
+PARITY_VAE = dict(model="vae", data="digits", steps=8, batch_size=16, seed=3, device="cpu", checkpoint_every=4,
+                  sample_every=100, log_every=4, config={"width": 4, "latent_dim": 4})
+EVAL = dict(eval_every=12, eval_metrics=["mode_coverage"], eval_samples=400)
+#: R1 every 3 steps, the EMA past its warm-up, the learning rate decaying over the second half.
+GAN_TRAIN = ["train", "mlp-gan", "--data", "ring8", "--steps", "240", "--batch-size", "16", "--seed", "5",
+             "--device", "cpu", "--checkpoint-every", "20", "--sample-every", "100", "--log-every", "10", "--quiet",
+             "--set", "hidden=16", "--set", "depth=1", "--set", "r1_every=3", "--set", "ema_start=5"]
+CYCLEGAN = dict(model="cyclegan", steps=6, batch_size=2, seed=1, device="cpu", checkpoint_every=2, sample_every=3,
+                log_every=1, config=TINY_CYCLEGAN)
+
+
+def torchrun(*args: str, **popen) -> subprocess.Popen:
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", *args]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **popen)
+
+
+def run_jobs(folder: Path, name: str, jobs: list[dict]) -> tuple[int, str, dict[str, list[dict]]]:
+    """Run ``jobs`` under torchrun; ``(exit code, output, {job: [rank 0's result, rank 1's]})``."""
+    (folder / name).mkdir()
+    (folder / f"{name}.json").write_text(json.dumps(jobs))
+    process = torchrun(str(HERE / "distributed_jobs.py"), str(folder / f"{name}.json"), str(folder / name))
+    output, _ = process.communicate(timeout=600)
+    results = {job["name"]: [json.loads(p.read_text()) if p.is_file() else None
+                             for p in (folder / name / f"{job['name']}-rank{r}.json" for r in range(2))]
+               for job in jobs}
+    return process.returncode, output, results
+
+
+def rank_pid(launcher: subprocess.Popen, rank: int) -> int:
+    """The process id of ``rank`` among torchrun's workers, once it has started."""
+    while launcher.poll() is None:
+        for child in subprocess.run(["pgrep", "-P", str(launcher.pid)], capture_output=True, text=True).stdout.split():
+            try:
+                if f"RANK={rank}".encode() in Path(f"/proc/{child}/environ").read_bytes().split(b"\0"):
+                    return int(child)
+            except OSError:
+                continue
+        time.sleep(0.05)
+    raise AssertionError(f"torchrun ended before a worker with RANK={rank} started")
+
+
+@pytest.fixture(scope="module")
+def launches(tmp_path_factory):
+    root = tmp_path_factory.mktemp("ddp")
+    write_images(root / "up" / "trainA", 6, (16, 16), seed=1)
+    write_images(root / "up" / "trainB", 5, (16, 16), seed=2)
+    cyclegan = {**CYCLEGAN, "data": f"unpaired:{root / 'up'}"}
+    facts: dict = {"root": root, "cyclegan": cyclegan}
+
+    first = [
+        {"name": "parity-gan", "split_noise": True, "api": {**PARITY_GAN, **EVAL, "out": str(root / "parity-gan")}},
+        {"name": "parity-vae", "split_noise": True, "api": {**PARITY_VAE, "out": str(root / "parity-vae")}},
+        {"name": "sync", "sync_check": True},
+        {"name": "differ", "perturb_at": 2, "api": {**PARITY_GAN, "steps": 6, "config": {"hidden": 8, "depth": 1},
+                                                     "checkpoint_every": 3, "log_every": 2, "out": str(root / "differ")}},
+        {"name": "gan-once", "cli": [*GAN_TRAIN, "--out", str(root / "gan-once")]},
+        {"name": "cyclegan-once", "api": {**cyclegan, "out": str(root / "cyclegan-once")}},
+        {"name": "cyclegan-split", "kill_after_checkpoint": 4, "api": {**cyclegan, "out": str(root / "cyclegan-split")}},
+    ]
+    began = time.monotonic()
+    facts["first"] = run_jobs(root, "first", first)
+    facts["first_seconds"] = time.monotonic() - began  # the killed rank 0 ends it
+
+    killed = torchrun("-m", "gensynth", *GAN_TRAIN, "--out", str(root / "gan-split"))
+    rank_1 = rank_pid(killed, 1)
+    first_checkpoint = root / "gan-split" / "checkpoints" / "step-00000020"
+    while not first_checkpoint.is_dir() and killed.poll() is None:
+        time.sleep(0.002)
+    os.kill(rank_1, signal.SIGKILL)
+    began = time.monotonic()
+    facts["killed_output"] = killed.communicate(timeout=BOUNDED_EXIT_S + 60)[0]
+    facts["killed"] = (killed.returncode, time.monotonic() - began)
+    facts["killed_at"] = RunDir(root / "gan-split").latest_checkpoint()[0]
+
+    resume = [{"name": "gan-resume", "cli": [*GAN_TRAIN, "--out", str(root / "gan-split"), "--resume"]},
+              {"name": "cyclegan-resume", "api": {**cyclegan, "out": str(root / "cyclegan-split"), "resume": True}}]
+    facts["resume"] = run_jobs(root, "resume", resume)
+    return facts
+
+
+def weights(run: Path) -> dict[str, torch.Tensor]:
+    return load_file(str(RunDir(run).weights_path))
+
+
+def latest_state(run: Path) -> dict:
+    rundir = RunDir(run)
+    return rundir.load_checkpoint(rundir.latest_checkpoint()[1])[1]
+
+
+def assert_same_run(a: Path, b: Path) -> None:
+    """Bit-exact: weights, optimizer moments, every process's random state and model training state."""
+    wa, wb = weights(a), weights(b)
+    assert wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
+    sa, sb = latest_state(a), latest_state(b)
+    assert sa["step"] == sb["step"] and sa["world_size"] == sb["world_size"] == 2
+    for name, state in sa["optimizers"].items():
+        for index, tensors in state["state"].items():
+            assert all(torch.equal(v, sb["optimizers"][name]["state"][index][k]) for k, v in tensors.items())
+    for ranks in ([sa, *sa["other_ranks"]], [sb, *sb["other_ranks"]]):
+        assert len(ranks) == 2
+    for ra, rb in zip([sa, *sa["other_ranks"]], [sb, *sb["other_ranks"]]):
+        assert torch.equal(ra["rng"]["torch"], rb["rng"]["torch"])
+        assert ra["model"].keys() == rb["model"].keys()
+        assert all(torch.equal(ra["model"][k], rb["model"][k]) for k in ra["model"])
+
+
+# -- what the launches show ------------------------------------------------------------
+
+
+def test_two_processes_at_half_the_batch_train_as_one_at_the_full_batch(launches, tmp_path):
+    code, output, results = launches["first"]
+    root = launches["root"]
+    for job, options in (("parity-gan", PARITY_GAN), ("parity-vae", PARITY_VAE)):
+        assert [r["error"] for r in results[job]] == [None, None], output[-3000:]
+        with split_noise():
+            api.train(**options, out=tmp_path / job)
+        one, two = weights(tmp_path / job), weights(root / job)
+        assert one.keys() == two.keys()
+        for key in one:
+            torch.testing.assert_close(two[key], one[key], rtol=1e-5, atol=1e-6, msg=f"{job}: {key}")
+        # the processes' copies were checked identical at every checkpoint; they end identical too
+        assert results[job][0]["digest"] == results[job][1]["digest"]
+
+
+def test_evaluation_during_training_equals_one_process_evaluating_the_weights(launches):
+    root = launches["root"] / "parity-gan"
+    during = json.loads((root / "eval" / "step-00000012.json").read_text())["results"][0]["values"]
+    after = api.evaluate(root, ["mode_coverage"], num_samples=EVAL["eval_samples"], device="cpu", save=False)
+    assert during == after.results[0].values
+
+
+def test_statistics_are_averaged_and_other_buffers_taken_from_rank_0(launches):
+    _, output, results = launches["first"]
+    for rank, result in enumerate(results["sync"]):
+        assert result is not None, output[-3000:]
+        assert result["running_mean"] == [0.5, 0.5] and result["counter"] == [0.0], rank
+
+
+def test_processes_whose_weights_differ_are_stopped(launches):
+    _, output, results = launches["first"]
+    errors = [r["error"] for r in results["differ"]]
+    assert errors[0] == errors[1] and "differs between the processes at step 3" in errors[0], output[-3000:]
+    assert RunDir(launches["root"] / "differ").latest_checkpoint() is None  # nothing written from differing copies
+
+
+def test_a_killed_rank_ends_the_run_in_bounded_time_and_the_same_command_resumes_bit_exactly(launches):
+    root = launches["root"]
+    code, output, _ = launches["first"]
+    assert code != 0 and launches["first_seconds"] < 600  # rank 0 killed itself: the launch failed, did not hang
+    killed_code, seconds = launches["killed"]
+    assert killed_code != 0 and seconds < BOUNDED_EXIT_S, launches["killed_output"][-3000:]
+    assert launches["killed_at"] < 240  # the resume below continues from the last checkpoint before the kill
+    code, output, results = launches["resume"]
+    assert code == 0 and [r["error"] for job in results.values() for r in job] == [None] * 4, output[-3000:]
+    assert_same_run(root / "gan-once", root / "gan-split")
+    assert_same_run(root / "cyclegan-once", root / "cyclegan-split")
+    cyclegan = latest_state(root / "cyclegan-split")
+    assert all(len(rank["model"]["pool_a"]) == 4 for rank in [cyclegan, *cyclegan["other_ranks"]])
+
+
+def test_resuming_with_another_number_of_processes_is_refused_in_one_line_unless_asked(launches):
+    run = launches["root"] / "gan-split"
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    assert latest_state(run)["world_size"] == 2
+    result = CliRunner().invoke(cli, [*GAN_TRAIN, "--out", str(run), "--resume", "--steps", "250"])
+    assert result.exit_code == 1, (result.exception, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: cannot resume bit-exactly: checkpoint step-00000240 "
+                                                   "was written by 2 processes and this run has 1 process; launch 2 (torchrun")
+    assert "--allow-world-size-change" in lines[0]
+    assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before  # a refusal changes nothing
+    result = CliRunner().invoke(cli, [*GAN_TRAIN, "--out", str(run), "--resume", "--steps", "250",
+                                      "--allow-world-size-change"])
+    assert result.exit_code == 0, result.output
+    state = latest_state(run)
+    assert state["step"] == 250 and state["world_size"] == 1 and state["other_ranks"] == []
+
+
+# -- the parts, in one process -------------------------------------------------------------
+
+
+def test_each_process_takes_its_share_of_the_global_batch_in_the_single_process_order():
+    data = TensorData(torch.arange(40.0).unsqueeze(1), torch.arange(40), num_classes=40)
+    whole = open_batches(data, 8, seed=2, start_step=3)
+    halves = [open_batches(data, 8, seed=2, start_step=3, rank=r, world_size=2) for r in range(2)]
+    for _ in range(6):  # across an epoch boundary
+        expected = next(whole)["y"]
+        assert torch.equal(torch.cat([next(h)["y"] for h in halves]), expected)
+    domains = {"a": data, "b": TensorData(torch.zeros(12, 1), torch.arange(12), num_classes=12)}
+    whole, halves = open_batches(domains, 4, 1), [open_batches(domains, 4, 1, rank=r, world_size=2) for r in range(2)]
+    for _ in range(4):
+        expected, parts = next(whole), [next(h) for h in halves]
+        assert all(torch.equal(torch.cat([p[d]["y"] for p in parts]), expected[d]["y"]) for d in domains)
+    with pytest.raises(GensynthError, match=r"--batch-size 9 is the global batch and must split evenly over the 2 "
+                                            r"processes; use 8 or 10"):
+        open_batches(data, 9, 0, rank=0, world_size=2)
+
+
+def test_rank_0_keeps_the_run_seed_and_every_rank_has_its_own():
+    assert rank_seed(7, 0) == 7
+    seeds = {rank_seed(7, r) for r in range(1, 9)} | {rank_seed(8, r) for r in range(1, 9)}
+    assert len(seeds) == 16 and all(0 <= s < 2**63 for s in seeds)
+
+
+def test_what_each_optimizer_trains_is_the_model_s_own_modules():
+    gan = api.build_model(api.model_spec("mlp-gan"), api.make_config(api.model_spec("mlp-gan"), {"hidden": 8}))
+    keys = list(gan.state_dict())
+    held = {name: TrainedBy(gan, opt, name, torch.device("cpu")) for name, opt in gan.configure_optimizers().items()}
+    assert list(held["g"].networks) == [gan.gen] and list(held["d"].networks) == [gan.disc]
+    assert len(held["g"].loose) == 0 and list(gan.state_dict()) == keys  # the model itself is unchanged
+
+    class Partly(Model):
+        def __init__(self):
+            super().__init__(None)
+            self.net, self.scale = nn.Linear(2, 2), nn.Parameter(torch.ones(()))
+            self.frozen = nn.Linear(2, 2)
+
+    model = Partly()
+    optimizer = torch.optim.SGD([*model.net.parameters(), model.scale], lr=0.1)
+    trained = TrainedBy(model, optimizer, "all", torch.device("cpu"))
+    assert list(trained.networks) == [model.net] and list(trained.loose) == [model.scale]
+    with pytest.raises(GensynthError, match="trains a tensor that is not an nn.Parameter"):
+        TrainedBy(model, torch.optim.SGD([torch.zeros(2, requires_grad=True)], lr=0.1), "stray", torch.device("cpu"))
+
+
+def test_the_default_statistics_sync_averages_every_running_mean_and_variance():
+    class Normed(Model):
+        def __init__(self):
+            super().__init__(None)
+            self.bn, self.inorm = nn.BatchNorm1d(2), nn.InstanceNorm1d(2, track_running_stats=True)
+            self.plain = nn.InstanceNorm1d(2)
+
+    seen: list[torch.Tensor] = []
+    model = Normed()
+    model.sync_statistics(seen.append)
+    assert [id(t) for t in seen] == [id(model.bn.running_mean), id(model.bn.running_var),
+                                     id(model.inorm.running_mean), id(model.inorm.running_var)]
+
+
+def test_a_process_group_needs_torchrun_and_one_gpu_per_process(monkeypatch):
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.delenv("MASTER_ADDR", raising=False)
+    with pytest.raises(GensynthError, match="WORLD_SIZE=2 but MASTER_ADDR is not set: launch several processes with "
+                                            "torchrun"):
+        Runtime.create("cpu")
+    with pytest.raises(GensynthError, match="under torchrun each process takes the GPU of its LOCAL_RANK"):
+        Runtime.create("cuda:1")
+    with pytest.raises(GensynthError, match="--device mps cannot train with several processes"):
+        Runtime.create("mps")
