@@ -89,6 +89,7 @@ def register_datasets(register: Callable[..., None]) -> None:
 # finished step, 0 before the first), ``run.total_steps``, ``run.steps_per_epoch``
 # and ``run.last_checkpoint``. Steps are 1-based. In one iteration the hooks fire in
 # this order: on_step_end, on_epoch_end, on_log, on_evaluation_done, on_checkpoint_saved.
+# Under torchrun these run in rank 0 only, the process that writes the run.
 
 
 @hookspec
