@@ -197,7 +197,8 @@ class Runtime:
         if self.distributed:
             import torch.distributed as dist
 
-            dist.barrier()
+            # NCCL: on this process's GPU (otherwise it guesses one from the rank)
+            dist.barrier(device_ids=[self.device.index]) if self.device.type == "cuda" else dist.barrier()
 
     def any(self, flag: bool) -> bool:
         """Whether ``flag`` is true in any process (every process must ask)."""
