@@ -49,8 +49,9 @@ class _Group(click.Group):
         except RuntimeError as exc:
             if ctx.meta.get("gensynth.debug") or not _lost_peer(exc):
                 raise
-            reason = re.sub(r"^\[[^\]]*\]\s*", "", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-            click.echo(f"{_error_prefix()}: another process of this run stopped ({reason.split('. ')[0][:160]}); see its output and "
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            reason = re.sub(r"^\[[^\]]*\]\s*", "", first).split(". ")[0][:160]  # without gloo's source location
+            click.echo(f"{_error_prefix()}: another process of this run stopped ({reason}); see its output and "
                        "torchrun's summary; the checkpoints written so far are intact: rerun with --resume", err=True)
             ctx.exit(1)
         except KeyboardInterrupt:

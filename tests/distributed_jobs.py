@@ -1,11 +1,14 @@
-"""Training jobs run under torchrun by tests/test_distributed.py: ``torchrun ... distributed_jobs.py JOBS.json``.
+"""Training jobs run under torchrun by tests/test_distributed.py:
+``torchrun ... distributed_jobs.py JOBS.json RESULTS``.
 
 Each job trains with ``gensynth.api.train`` (``"api"``: its keyword arguments) or runs the
 ``gensynth`` command in this process (``"cli"``: its arguments), one after the other in the
 same processes. Every process writes ``RESULTS/<name>-rank<r>.json``: the job's error message
 (or null) and a digest of its model's state, so the test can compare the processes' copies.
-``"sync_check"`` checks :func:`gensynth._training.parallel.synchronize` directly: BatchNorm statistics set
-to the rank become their mean, another buffer becomes rank 0's. Options a job may add: ``"split_noise"`` (the models' noise as a function of the global example,
+``"sync_check"`` checks :func:`gensynth._training.parallel.synchronize` directly: BatchNorm
+statistics set to the rank become their mean, another buffer becomes rank 0's.
+
+Options a job may add: ``"split_noise"`` (the models' noise as a function of the global example,
 see distributed_support.py), ``"kill_after_checkpoint": STEP`` (rank 0 kills itself with SIGKILL
 right after that checkpoint is written) and ``"perturb_at": STEP`` (rank 0 alone changes a weight).
 """
