@@ -31,13 +31,13 @@ from gensynth import hookimpl  # torch-free
 
 
 class Stopwatch:
-    """Times the steps between ``warmup`` and ``steps`` (lifecycle hooks run in rank 0)."""
+    """Times the steps between ``warmup`` and ``steps``, both logging steps (lifecycle hooks run in rank 0)."""
 
     def __init__(self, warmup: int, steps: int, result: Path) -> None:
         self.warmup, self.steps, self.result, self.began = warmup, steps, result, 0.0
 
     @hookimpl
-    def on_step_end(self, run, step, metrics):
+    def on_log(self, run, step):  # at logging steps, after the losses were read (a device synchronisation)
         if step == self.warmup:
             self.began = time.perf_counter()
         elif step == self.steps:

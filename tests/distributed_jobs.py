@@ -49,7 +49,7 @@ class PerturbAt:
         self.step = step
 
     @hookimpl
-    def on_step_end(self, run, step, metrics):
+    def on_step_end(self, run, step):
         if step == self.step:
             with torch.no_grad():
                 next(run.model.parameters()).add_(1.0)
