@@ -20,12 +20,18 @@ def check(model, assignments, data_spec, only, xfails, xfail_strict, as_json) ->
     """Check that MODEL conforms: metadata, config, sampling, training, save/load, exact resume."""
     from rich.markup import escape
 
+    from gensynth import api
     from gensynth.cli.output import console, print_json
+    from gensynth._discovery.registry import get_registry
     from gensynth._metadata.config import parse_assignments
     from gensynth._errors import GensynthError
     from gensynth.testing import check_model
 
     out = console()
+    spec = get_registry().resolve("models", model)
+    api.model_class(spec)  # a target that does not load is one error, before any check runs
+    for warning in _name_warnings(spec):
+        console(stderr=True).print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
 
     def show(result) -> None:
         style = STYLES[result.status]
@@ -42,3 +48,17 @@ def check(model, assignments, data_spec, only, xfails, xfail_strict, as_json) ->
     if not report.ok:
         failed = ", ".join(r.check for r in report.failures)
         raise GensynthError(f"{report.model} failed {len(report.failures)} of {report.ran} checks: {failed}")
+
+
+def _name_warnings(spec) -> list[str]:
+    """The short-name conflicts that concern ``spec``: its plugin's, or the third-party names it shadows."""
+    from gensynth._discovery.registry import get_registry
+
+    registry = get_registry()
+    record = registry.manager.record(spec.plugin)
+    if record is None:
+        return []
+    if not record.builtin:
+        return [f"{record.label}: {conflict}" for conflict in record.conflicts]
+    return [f"model name {spec.name!r} is also registered by {other.id}, which is reachable only by that id"
+            for other in registry.all("models") if other.name == spec.name and other.id != spec.id]

@@ -28,8 +28,15 @@ def install(packages, upgrade, editables, pre, requirements, pip_args) -> None:
     click.echo(f"Installing with {installer.description}", err=True)
     report = run_install(args, installer)
     for record in report.plugins:
-        if record.status == "ok" and record.registered:
-            click.echo(f"{record.distribution} {record.version}: plugin {record.name} registers {record.registers}")
+        if record.status != "ok" or not record.registers:
+            continue
+        click.echo(f"{record.distribution} {record.version}: plugin {record.name} registers {record.registers}")
+        if record.key in report.changes:
+            changes = report.changes[record.key]
+            click.echo(f"  changed since it last loaded: {'; '.join(changes)}" if changes else
+                       "  unchanged since it last loaded")
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
     for note in report.notes:
         click.echo(f"note: {note}", err=True)
     if report.problems:

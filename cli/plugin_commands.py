@@ -28,9 +28,11 @@ def plugins(ctx: click.Context, as_json: bool, freeze: bool) -> None:
     if freeze:
         _print_freeze()
         return
+    from gensynth._discovery.loader import check_strict
     from gensynth._discovery.probe import probe_records
 
     records = probe_records()
+    check_strict(records)
     if as_json:
         print_json([r.to_json() for r in records])
         return
@@ -44,9 +46,9 @@ def plugins(ctx: click.Context, as_json: bool, freeze: bool) -> None:
         status = r.status_text
         if r.failed:
             status += f" ({r.remedy})"
-        elif r.warnings and r.status == "ok":
-            status += " (" + "; ".join(r.warnings) + ")"
-        style = {"ok": "green", "skipped": "dim", "disabled": "dim"}.get(r.status, "red")
+        elif (r.warnings or r.conflicts) and r.status == "ok":
+            status += " (warning: " + "; ".join(r.warnings + r.conflicts) + ")"
+        style = {"ok": "yellow" if r.conflicts else "green", "skipped": "dim", "disabled": "dim"}.get(r.status, "red")
         table.add_row(r.name, r.distribution + (" (built-in)" if r.builtin else ""), r.version, r.registers or "-",
                       f"[{style}]{escape(status)}[/]")
     console().print(table)
@@ -79,22 +81,33 @@ def enable(name: str) -> None:
 
 
 def _switch(name: str, disabled: bool) -> None:
-    from gensynth._discovery.distributions import find_plugin_distribution
-    from gensynth._discovery.settings import disabled_plugins, set_disabled
+    """Switch plugin NAME off or on, keyed by distribution and entry-point name (see settings.py)."""
+    from gensynth._discovery.distributions import find_plugin_distribution, plugin_keys
+    from gensynth._discovery.settings import normalize_distribution, plugin_switches, save_switches
 
-    current = disabled_plugins()
-    if not disabled and name in current:  # also when the plugin is no longer installed
-        names = {name}
+    current = plugin_switches()
+    recorded = {k for k in current.keys if k.plugin == name or k.distribution == normalize_distribution(name)}
+    if not disabled and (recorded or name in current.legacy_names) and not _installed(name):
+        keys, owner = recorded, ""  # switched off, then uninstalled: still switch it back on
     else:
         dist = find_plugin_distribution(name)
-        names = {name} if name in dist.plugins else set(dist.plugins)
-    wanted = current | names if disabled else current - names
-    listed = ", ".join(sorted(names))
+        keys, owner = plugin_keys(name, dist), "" if dist.builtin else f" of {dist.name}"
+    plugins = {k.plugin for k in keys} | ({name} & current.legacy_names)
+    wanted = current.disabling(keys) if disabled else current.enabling(keys, plugins)
+    listed = ", ".join(sorted(plugins)) + owner
     if wanted == current:
         click.echo(f"Plugin {listed} is already {'disabled' if disabled else 'enabled'}.")
         return
-    set_disabled(wanted)
+    save_switches(wanted)
     if disabled:
         click.echo(f"Disabled plugin {listed}; `gensynth plugins enable {name}` turns it back on.")
     else:
         click.echo(f"Enabled plugin {listed}.")
+
+
+def _installed(name: str) -> bool:
+    from gensynth._discovery.distributions import plugin_distributions
+    from gensynth._discovery.settings import normalize_distribution
+
+    return any(name in d.plugins or normalize_distribution(d.name) == normalize_distribution(name)
+               for d in plugin_distributions())

@@ -64,11 +64,18 @@ def make_config(spec: ModelSpec, values: Mapping[str, Any] = ()) -> ModelConfig:
     return spec.config.from_dict(dict(values), model=spec.id)
 
 
-def build_model(spec: ModelSpec, config: ModelConfig, seed: int | None = None) -> Model:
-    """Instantiate the model class behind ``spec`` (importing it now)."""
+def model_class(spec: ModelSpec) -> type[Model]:
+    """The :class:`Model` subclass behind ``spec`` (imported now); a one-line GensynthError when it is none."""
     cls = spec.load()
     if not (isinstance(cls, type) and issubclass(cls, Model)):
-        raise GensynthError(f"model {spec.id}: target {spec.target} is not a gensynth Model subclass")
+        what = f"the class {cls.__name__}" if isinstance(cls, type) else f"a {type(cls).__name__}"
+        raise spec.unusable(f"is {what}, not a subclass of gensynth.Model")
+    return cls
+
+
+def build_model(spec: ModelSpec, config: ModelConfig, seed: int | None = None) -> Model:
+    """Instantiate the model class behind ``spec`` (importing it now)."""
+    cls = model_class(spec)
     if seed is not None:
         seed_everything(seed)
     return cls(config)

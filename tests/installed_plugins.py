@@ -16,10 +16,13 @@ Two ways, both without network (no index, no build isolation, no dependencies):
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
 from pathlib import Path
 
 PLUGINS_DIR = Path(__file__).parent / "plugins"
@@ -33,11 +36,24 @@ def pip_install_target(target: Path, *packages: Path) -> None:
     )
 
 
+#: The cache folder of the commands the tests run (probe verdicts land there, not in ~/.cache).
+TEST_CACHE = Path(tempfile.mkdtemp(prefix="gensynth-test-cache-"))
+atexit.register(shutil.rmtree, TEST_CACHE, ignore_errors=True)
+
+
+def installed_site(tmp_path_factory, *names: str) -> Path:
+    """A new site folder (for ``PYTHONPATH``) holding the test plugins ``names``."""
+    target = tmp_path_factory.mktemp("site")
+    pip_install_target(target, *(PLUGINS_DIR / name for name in names))
+    return target
+
+
 def env_with(site: Path | None, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GENSYNTH_")}
     if site is not None:
         env["PYTHONPATH"] = os.pathsep.join([str(site), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     env["COLUMNS"] = "200"
+    env["GENSYNTH_CACHE_DIR"] = str(TEST_CACHE)
     env.update(extra)
     return env
 

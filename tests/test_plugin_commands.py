@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from gensynth._discovery import installer
 from gensynth.cli.main import cli
 from gensynth._errors import GensynthError
-from gensynth._discovery.settings import config_dir, disabled_plugins, set_disabled
+from gensynth._discovery.settings import PluginKey, PluginSwitches, config_dir, plugin_switches, save_switches
 
 
 @pytest.fixture
@@ -35,14 +35,29 @@ def test_settings_folder_follows_the_environment(monkeypatch, tmp_path):
     assert config_dir() == tmp_path / "mine"
 
 
-def test_disabled_plugins_are_kept_in_plugins_json(settings):
-    assert disabled_plugins() == set()
-    set_disabled({"b", "a"})
-    assert json.loads((settings / "plugins.json").read_text()) == {"disabled": ["a", "b"]}
-    assert disabled_plugins() == {"a", "b"}
+def test_disabled_plugins_are_kept_in_plugins_json_by_distribution_and_name(settings):
+    assert plugin_switches() == PluginSwitches()
+    save_switches(PluginSwitches().disabling({PluginKey("Gensynth_Sketch", "sketch"), PluginKey("gensynth", "gan")}))
+    assert json.loads((settings / "plugins.json").read_text()) == {
+        "disabled_plugins": [{"distribution": "gensynth", "plugin": "gan"},
+                             {"distribution": "gensynth-sketch", "plugin": "sketch"}],
+        "disabled": []}
+    switches = plugin_switches()
+    assert switches.is_disabled(PluginKey("gensynth", "gan"))
+    assert not switches.is_disabled(PluginKey("gensynth-impostor", "gan"))  # same entry-point name, other package
     (settings / "plugins.json").write_text("{oops")
     with pytest.raises(GensynthError, match=r"plugin settings .*plugins.json are unreadable .*; fix the file or delete it"):
-        disabled_plugins()
+        plugin_switches()
+
+
+def test_settings_files_of_earlier_versions_keep_working(settings):
+    (settings / "plugins.json").write_text('{"disabled": ["gan"]}')  # a bare name: every plugin called gan
+    assert plugin_switches().is_disabled(PluginKey("gensynth", "gan"))
+    rows = {r["name"]: r for r in json.loads(invoke("plugins", "--json").output)}
+    assert rows["gan"]["status"] == "disabled"
+    enabled = invoke("plugins", "enable", "gan")
+    assert enabled.exit_code == 0 and "Enabled plugin gan." in enabled.output
+    assert plugin_switches() == PluginSwitches()
 
 
 def test_disable_and_enable_switch_a_plugin_without_importing_it(settings):
@@ -53,7 +68,7 @@ def test_disable_and_enable_switch_a_plugin_without_importing_it(settings):
     assert rows["gan"]["status"] == "disabled" and rows["gan"]["registered"] == {}
     assert rows["datasets"]["status"] == "ok"
     assert invoke("plugins", "enable", "gan").exit_code == 0
-    assert disabled_plugins() == set()
+    assert plugin_switches() == PluginSwitches()
     unknown = invoke("plugins", "disable", "no-such-plugin")
     assert unknown.exit_code == 1
     assert unknown.stderr.strip().splitlines() == ["Error: no installed plugin or plugin distribution is named "

@@ -50,7 +50,7 @@ PROBLEMS = {
                              "'gensynth_this_dependency_does_not_exist'",
     "gensynth-raisinghook": "error: RuntimeError: boom while registering",
     "gensynth-futureapi": "incompatible: needs gensynth API >=2,<3, this is 1.0",
-    "gensynth-registersnothing": "registered nothing",
+    "gensynth-registersnothing": "registers nothing and implements no hook",
 }
 
 
@@ -110,7 +110,7 @@ def test_recovery_commands_work_while_plugins_hang_exit_or_fail(tmp_path):
     removed = gensynth(venv, "uninstall", "-y", "brokenimport", "gensynth-exitimport", "hangimport")
     assert removed.returncode == 0, removed.stderr
     assert "Uninstalled gensynth-hangimport 0.1.0" in removed.stdout
-    assert json.loads((tmp_path / "config" / "plugins.json").read_text()) == {"disabled": []}
+    assert json.loads((tmp_path / "config" / "plugins.json").read_text()) == {"disabled_plugins": [], "disabled": []}
     left = rows(venv, GENSYNTH_PLUGIN_TIMEOUT="3")
     assert not {"brokenimport", "exitimport", "hangimport"} & set(left)
     assert left["raisinghook"]["status"] == "error"

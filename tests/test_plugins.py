@@ -9,16 +9,14 @@ import time
 
 import pytest
 
-from installed_plugins import PLUGINS_DIR, env_with, pip_install_target, run_gensynth
+from installed_plugins import env_with, installed_site, run_gensynth
 
 ALL = ["gensynth-goodplugin", "gensynth-brokenimport", "gensynth-raisinghook", "gensynth-dupname", "gensynth-futureapi"]
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    target = tmp_path_factory.mktemp("site")
-    pip_install_target(target, *(PLUGINS_DIR / name for name in ALL))
-    return target
+    return installed_site(tmp_path_factory, *ALL)
 
 
 def plugins_json(site, **env):
@@ -53,19 +51,45 @@ def test_list_models_survives_broken_plugins(site):
     result = run_gensynth(["list-models", "--json"], site)
     assert result.returncode == 0, result.stderr
     ids = {m["id"] for m in json.loads(result.stdout)}
-    assert {"gan:dcgan", "gan:mlp-gan", "good:tiny-points", "good:slow-points", "dupname:dcgan"} <= ids
+    assert {"gan:dcgan", "gan:mlp-gan", "good:tiny-points", "good:slow-points", "dupname:dcgan"} <= ids  # by id
     assert not any(i.startswith(("raisinghook:", "futureapi:")) for i in ids)
     table = run_gensynth(["list-models"], site)
     assert "could not be loaded" in table.stderr and "brokenimport" in table.stderr
 
 
-def test_duplicate_short_name_is_ambiguous_and_lists_both(site):
-    result = run_gensynth(["info", "dcgan"], site)
-    assert result.returncode == 1
-    assert "ambiguous" in result.stderr and "dupname:dcgan" in result.stderr and "gan:dcgan" in result.stderr
-    assert "Traceback" not in result.stderr
-    assert run_gensynth(["info", "gan:dcgan"], site).returncode == 0
-    assert run_gensynth(["info", "mlp-gan"], site).returncode == 0
+def test_a_short_name_of_a_builtin_means_the_builtin(site):
+    """gensynth-dupname registers its own `dcgan`: `dcgan` stays the built-in, the other one is dupname:dcgan."""
+    result = run_gensynth(["info", "dcgan", "--json"], site)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["id"] == "gan:dcgan"
+    assert json.loads(run_gensynth(["info", "dupname:dcgan", "--json"], site).stdout)["id"] == "dupname:dcgan"
+    conflict = plugins_json(site)["dupname"]["conflicts"]
+    assert conflict == ["model name 'dcgan' belongs to the built-in gan:dcgan, so `dcgan` means the built-in and "
+                        "this one is reachable only as dupname:dcgan (rename it)"]
+    table = run_gensynth(["plugins"], site)
+    assert "warning: model name 'dcgan' belongs to the built-in gan:dcgan" in table.stdout
+
+
+def test_two_third_party_plugins_with_one_short_name_make_it_ambiguous():
+    from gensynth import ModelConfig, ModelSpec, hookimpl
+    from gensynth._discovery.loader import PluginManager, PluginRecord
+    from gensynth._discovery.registry import Registry
+    from gensynth._errors import GensynthError
+
+    class Plugin:
+        @hookimpl
+        def register_models(self, register):
+            register(ModelSpec(name="same", family="gan", summary="s", target="x:y", config=ModelConfig))
+
+    manager = PluginManager()
+    for name in ("one", "two"):
+        manager.add_plugin(Plugin(), PluginRecord(name, f"gensynth-{name}", "1", name, builtin=False))
+    registry = Registry(manager)
+    registry.collect()
+    registry.check_names()
+    with pytest.raises(GensynthError, match="model name 'same' is ambiguous: use one of one:same, two:same"):
+        registry.resolve("models", "same")
+    assert registry.resolve("models", "two:same").plugin == "two"
 
 
 def test_listing_does_not_import_slow_model_modules(site):

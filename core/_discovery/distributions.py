@@ -14,7 +14,8 @@ from importlib import metadata
 from urllib.parse import unquote, urlparse
 
 from gensynth._errors import GensynthError
-from gensynth._discovery.loader import BUILTIN_DISTRIBUTION, ENTRY_POINT_GROUP, entry_points, normalize_distribution
+from gensynth._discovery.loader import BUILTIN_DISTRIBUTION, ENTRY_POINT_GROUP, entry_points
+from gensynth._discovery.settings import PluginKey, normalize_distribution
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,13 +50,18 @@ def plugin_distributions() -> list[PluginDistribution]:
 
 
 def find_plugin_distribution(name: str) -> PluginDistribution:
-    """The distribution named ``name``, or the one declaring plugin ``name``."""
+    """The distribution named ``name``, or the one declaring plugin ``name``.
+
+    A plugin name that gensynth's own distribution declares means the built-in plugin,
+    whoever else declares an entry point of that name.
+    """
     found = plugin_distributions()
     wanted = normalize_distribution(name)
     by_distribution = [d for d in found if normalize_distribution(d.name) == wanted]
     if by_distribution:
         return by_distribution[0]
     by_plugin = [d for d in found if name in d.plugins]
+    by_plugin = [d for d in by_plugin if d.builtin] or by_plugin
     if len(by_plugin) == 1:
         return by_plugin[0]
     if by_plugin:
@@ -70,16 +76,37 @@ def find_plugin_distribution(name: str) -> PluginDistribution:
                         f"(it declares no entry point in group {ENTRY_POINT_GROUP!r}); manage it with pip")
 
 
+def plugin_keys(name: str, dist: PluginDistribution) -> set[PluginKey]:
+    """The entry points of ``dist`` that ``name`` means: all of them for its distribution name, else plugin ``name``."""
+    if normalize_distribution(name) == normalize_distribution(dist.name):
+        return {PluginKey(dist.name, plugin) for plugin in dist.plugins}
+    return {PluginKey(dist.name, name)}
+
+
+def _origin(dist: metadata.Distribution) -> dict | None:
+    """``direct_url.json``: where an installer took the distribution from (None: an index)."""
+    raw = dist.read_text("direct_url.json")
+    return json.loads(raw) if raw else None
+
+
+def editable_location(dist: metadata.Distribution) -> str | None:
+    """The project folder (or URL) of an editable install, else None."""
+    origin = _origin(dist)
+    if not (origin and origin.get("dir_info", {}).get("editable")):
+        return None
+    parsed = urlparse(origin["url"])
+    return unquote(parsed.path) if parsed.scheme == "file" else origin["url"]
+
+
 def requirement_line(plugin: PluginDistribution) -> str:
     """A requirements-file line that reinstalls ``plugin`` from where it came (like ``pip freeze``)."""
-    raw = plugin.dist.read_text("direct_url.json")
-    if not raw:
+    origin = _origin(plugin.dist)
+    if origin is None:
         return f"{plugin.name}=={plugin.version}"
-    origin = json.loads(raw)
+    editable = editable_location(plugin.dist)
+    if editable:
+        return f"-e {editable}"
     url = origin["url"]
-    if origin.get("dir_info", {}).get("editable"):
-        parsed = urlparse(url)
-        return f"-e {unquote(parsed.path) if parsed.scheme == 'file' else url}"
     vcs = origin.get("vcs_info")
     if vcs:
         return f"{plugin.name} @ {vcs['vcs']}+{url}@{vcs['commit_id']}"

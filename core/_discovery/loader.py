@@ -10,6 +10,11 @@ that removes or disables the plugin (:attr:`PluginRecord.remedy`).
 
 Plugins switched off with ``gensynth plugins disable NAME`` (see
 :mod:`gensynth._discovery.settings`) are listed as ``disabled`` and never imported.
+An entry-point name is owned by the first distribution that declares it, and
+gensynth's own distribution comes first: a third-party entry point named like a
+built-in plugin is an error row and never loaded. Before any third-party plugin is
+imported, :attr:`PluginManager.screen` may name those known to hang or end the
+process (:mod:`gensynth._discovery.probe_cache`); they become error rows too.
 
 Environment:
 
@@ -21,16 +26,16 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 import traceback
 from importlib import metadata
-from typing import Any, Callable, Collection
+from typing import Any, Callable, Collection, Iterable
 
 import pluggy
 
 from gensynth._discovery import hookcalls, hookspecs
+from gensynth._discovery.hookspecs import REGISTRATION_HOOKS
 from gensynth._errors import PluginError
-from gensynth._discovery.settings import disabled_plugins
+from gensynth._discovery.settings import PluginKey, normalize_distribution, plugin_switches
 from gensynth._version import PLUGIN_API_VERSION
 
 ENTRY_POINT_GROUP = "gensynth"
@@ -50,7 +55,22 @@ class PluginRecord:
     reason: str = ""
     warnings: list[str] = dataclasses.field(default_factory=list)
     registered: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    #: The lifecycle hooks it implements (``on_run_end``, ...).
+    hooks: list[str] = dataclasses.field(default_factory=list)
+    #: Its names that another plugin owns (a model named like a built-in one): warnings
+    #: that ``--strict`` turns into errors.
+    conflicts: list[str] = dataclasses.field(default_factory=list)
+    #: What ``gensynth plugins disable`` needs to switch off this plugin alone: its
+    #: entry-point name, or its distribution's name when another distribution declares
+    #: the same entry-point name (empty: the entry-point name).
+    switch: str = ""
+    #: It hung or ended the process when a child process loaded it.
+    hostile: bool = False
     traceback: str = ""
+
+    @property
+    def key(self) -> PluginKey:
+        return PluginKey(self.distribution, self.name)
 
     @property
     def status_text(self) -> str:
@@ -58,8 +78,9 @@ class PluginRecord:
 
     @property
     def registers(self) -> str:
-        """What the plugin registered, e.g. ``models: dcgan, mlp-gan; datasets: digits`` (empty: nothing)."""
-        return "; ".join(f"{kind}: {', '.join(names)}" for kind, names in self.registered.items())
+        """What the plugin registered, e.g. ``models: dcgan, mlp-gan; lifecycle hooks: on_run_end`` (empty: nothing)."""
+        hooks = {"lifecycle hooks": self.hooks} if self.hooks else {}
+        return "; ".join(f"{kind}: {', '.join(names)}" for kind, names in {**self.registered, **hooks}.items())
 
     @property
     def failed(self) -> bool:
@@ -68,13 +89,17 @@ class PluginRecord:
     @property
     def remedy(self) -> str:
         """The commands that remove or disable this plugin (a built-in can only be disabled)."""
-        disable = f"gensynth plugins disable {self.name}"
+        disable = f"gensynth plugins disable {self.switch or self.name}"
         return disable if self.builtin else f"gensynth uninstall {self.distribution}  or  {disable}"
+
+    @property
+    def label(self) -> str:
+        return f"plugin {self.name!r} ({self.distribution} {self.version})"
 
     @property
     def problem(self) -> str:
         """What went wrong and how to get rid of it, on one line."""
-        return f"plugin {self.name!r} ({self.distribution} {self.version}): {self.status_text} ({self.remedy})"
+        return f"{self.label}: {self.status_text} ({self.remedy})"
 
     def fail(self, status: str, reason: str, exc: BaseException | None = None) -> None:
         self.status, self.reason = status, reason
@@ -83,6 +108,12 @@ class PluginRecord:
             self.traceback = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         if strict_mode():
             raise PluginError(self.problem) from exc
+
+    def conflict(self, message: str) -> None:
+        """Record that a name of this plugin is owned by another (an error in strict mode)."""
+        self.conflicts.append(message)
+        if strict_mode():
+            raise PluginError(f"{self.label}: {message}")
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -95,6 +126,8 @@ class PluginRecord:
             "reason": self.reason,
             "warnings": self.warnings,
             "registered": self.registered,
+            "hooks": self.hooks,
+            "conflicts": self.conflicts,
             "remedy": self.remedy if self.failed else "",
         }
 
@@ -103,8 +136,15 @@ def strict_mode() -> bool:
     return os.environ.get("GENSYNTH_STRICT", "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def normalize_distribution(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
+def check_strict(records: Iterable[PluginRecord]) -> None:
+    """In strict mode, raise the first plugin failure or name conflict among ``records`` (found by a probe)."""
+    if not strict_mode():
+        return
+    for record in records:
+        if record.failed:
+            raise PluginError(record.problem)
+        if record.conflicts:
+            raise PluginError(f"{record.label}: {record.conflicts[0]}")
 
 
 def _allowed_third_party() -> set[str] | None:
@@ -143,6 +183,9 @@ class PluginManager:
         #: Called with a plugin's record right before its code runs (import, registration
         #: hooks), so that an isolated probe can tell which plugin hung or crashed.
         self.on_plugin_code: Callable[[PluginRecord], None] | None = None
+        #: Called with the third-party entry points about to be imported; returns the
+        #: plugins not to import, with the reason (those known to hang or end the process).
+        self.screen: Callable[[list[tuple[metadata.EntryPoint, PluginRecord]]], dict[PluginKey, str]] | None = None
 
     def entering(self, record: PluginRecord) -> None:
         """Announce that ``record``'s plugin code is about to run."""
@@ -154,9 +197,14 @@ class PluginManager:
     def load_entry_points(self, exclude: Collection[str] = ()) -> None:
         """Import and register every entry point; those named in ``exclude`` are skipped."""
         allowed = _allowed_third_party()
-        disabled = disabled_plugins()
+        switches = plugin_switches()
+        points = entry_points()
+        declared: dict[str, int] = {}
+        for ep in points:
+            declared[ep.name] = declared.get(ep.name, 0) + 1
         seen: dict[str, PluginRecord] = {}
-        for ep in entry_points():
+        pending: list[tuple[metadata.EntryPoint, PluginRecord]] = []
+        for ep in points:
             dist = ep.dist
             record = PluginRecord(
                 name=ep.name,
@@ -165,20 +213,32 @@ class PluginManager:
                 module=ep.value,
                 builtin=bool(dist and dist.name == BUILTIN_DISTRIBUTION),
             )
+            if declared[ep.name] > 1 and not record.builtin:
+                record.switch = record.distribution  # its entry-point name would switch off the others too
             self.records.append(record)
-            if ep.name in seen:
-                other = seen[ep.name]
-                record.fail("error", f"duplicate plugin name {ep.name!r}, already provided by {other.distribution}")
-                continue
-            seen[ep.name] = record
-            if ep.name in disabled:
-                record.status, record.reason = "disabled", f"turn it back on with `gensynth plugins enable {ep.name}`"
+            owner = seen.setdefault(ep.name, record)
+            if switches.is_disabled(record.key):
+                record.status = "disabled"
+                record.reason = f"turn it back on with `gensynth plugins enable {record.switch or ep.name}`"
                 continue
             if not record.builtin and allowed is not None and normalize_distribution(record.distribution) not in allowed:
                 record.status, record.reason = "skipped", "not listed in GENSYNTH_PLUGINS"
                 continue
+            if owner is not record:
+                held = "a built-in plugin of gensynth" if owner.builtin else f"the plugin of {owner.distribution}"
+                record.fail("error", f"entry-point name {ep.name!r} is already {held}, which this one does not "
+                                     "replace: it is not loaded; rename its entry point")
+                continue
             if ep.name in exclude:
                 record.status, record.reason = "skipped", "excluded from this discovery"
+                continue
+            pending.append((ep, record))
+        hostile = self.screen([(ep, r) for ep, r in pending if not r.builtin]) if self.screen else {}
+        for ep, record in pending:
+            if record.key in hostile:
+                record.hostile = True
+                record.fail("error", f"{hostile[record.key]}, in a separate process (`gensynth plugins` tries "
+                                     "again), so it is not imported here")
                 continue
             self.entering(record)
             self._load_one(ep, record)
@@ -204,7 +264,8 @@ class PluginManager:
             if problem:
                 record.fail("incompatible", problem)
                 return
-        unknown = [n for n in hookcalls.implemented_names(plugin) if n not in self._hook_names]
+        implemented = hookcalls.implemented_names(plugin)
+        unknown = [n for n in implemented if n not in self._hook_names]
         if unknown:
             record.fail("error", f"implements unknown hook {unknown[0]!r}; known hooks: {', '.join(sorted(self._hook_names))}")
             return
@@ -213,6 +274,7 @@ class PluginManager:
         except Exception as exc:  # pluggy.PluginValidationError and friends
             record.fail("error", f"invalid hook implementation: {exc}", exc)
             return
+        record.hooks = [n for n in implemented if n not in REGISTRATION_HOOKS]
         if record not in self.records:
             self.records.append(record)
 

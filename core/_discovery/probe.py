@@ -1,17 +1,19 @@
 """Discovering plugins in a child process, so that no plugin code runs in the caller.
 
-``gensynth plugins`` and the check after ``gensynth install`` must work even when
-an installed plugin hangs on import, calls ``sys.exit`` or kills its process. They
-call :func:`probe_records`, which runs the ordinary discovery
+``gensynth plugins``, the check after ``gensynth install`` and in-process discovery
+(before it imports a third-party plugin it knows nothing about, see
+:mod:`gensynth._discovery.probe_cache`) must work even when an installed plugin
+hangs on import, calls ``os._exit`` or kills its process. They call
+:func:`probe_records`, which runs the ordinary discovery
 (:class:`~gensynth._discovery.loader.PluginManager` + :class:`~gensynth._discovery.registry.Registry`)
-in a fresh interpreter (``python -m gensynth._discovery.probe``) under a time limit
+in a fresh interpreter (``python -P -m gensynth._discovery.probe``) under a time limit
 (``GENSYNTH_PLUGIN_TIMEOUT`` seconds, default 30).
 
 The child writes one JSON line to its stdout before any plugin's code runs
-(``{"running": record}``) and one at the end (``{"records": [...]}`` or
-``{"error": message}`` in strict mode); plugins' own prints go to stderr. When the
-child does not finish, the last ``running`` line names the culprit: it is recorded
-as an error and discovery runs again without it, until a run completes.
+(``{"running": record}``) and one at the end (``{"records": [...]}``, or
+``{"error": message}`` when the plugin settings are unreadable); plugins' own prints
+go to stderr. When the child does not finish, the last ``running`` line names the culprit: it is recorded
+as an error (``hostile``) and discovery runs again without it, until a run completes.
 
 A fresh interpreter also sees what pip has just installed (``.pth`` files of
 editable installs are only read at start-up).
@@ -55,7 +57,13 @@ def probe_timeout() -> float:
 
 
 def probe_records() -> list[PluginRecord]:
-    """Every plugin's row, found by a child process; hanging or crashing plugins become error rows."""
+    """Every plugin's row, found by a child process; hanging or crashing plugins become error rows.
+
+    The verdicts are remembered (:mod:`gensynth._discovery.probe_cache`) for in-process
+    discovery. Strict mode is not applied here (see :func:`~gensynth._discovery.loader.check_strict`).
+    """
+    from gensynth._discovery.probe_cache import remember
+
     timeout = probe_timeout()
     culprits: dict[str, PluginRecord] = {}
     while True:
@@ -63,11 +71,14 @@ def probe_records() -> list[PluginRecord]:
         if run.error is not None:
             raise PluginError(run.error)
         if run.records is not None:
-            return [_replace_excluded(r, culprits) for r in run.records]
+            records = [_replace_excluded(r, culprits) for r in run.records]
+            remember(records)
+            return records
         if run.running is None or run.running.name in culprits:
             raise GensynthError(f"could not list plugins: discovery failed before any plugin ran ({run.problem})")
-        run.running.fail("error", run.problem)  # raises PluginError in strict mode
-        culprits[run.running.name] = run.running
+        culprit = run.running
+        culprit.status, culprit.reason, culprit.registered, culprit.hostile = "error", run.problem, {}, True
+        culprits[culprit.name] = culprit
 
 
 def _replace_excluded(record: PluginRecord, culprits: dict[str, PluginRecord]) -> PluginRecord:
@@ -78,9 +89,12 @@ def _replace_excluded(record: PluginRecord, culprits: dict[str, PluginRecord]) -
 
 
 def _run_child(exclude: list[str], timeout: float) -> _ChildRun:
-    command = [sys.executable, "-m", "gensynth._discovery.probe", *exclude]
+    # -P: the caller's working folder is not the child's first import path (a folder named
+    # gensynth there would shadow the installed package); strict mode is the caller's business.
+    command = [sys.executable, "-P", "-m", "gensynth._discovery.probe", *exclude]
+    env = {**os.environ, "GENSYNTH_STRICT": ""}
     try:
-        done = subprocess.run(command, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        done = subprocess.run(command, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL, env=env)
     except subprocess.TimeoutExpired as exc:
         run = _parse(exc.stdout or b"")
         run.problem = f"loading did not finish within {timeout:g} s (set {TIMEOUT_ENV} to wait longer)"
@@ -126,8 +140,10 @@ def main(exclude: list[str]) -> None:
     manager.on_plugin_code = lambda record: _send(out, {"running": dataclasses.asdict(record)})
     try:
         manager.load_entry_points(exclude=set(exclude))
-        Registry(manager).collect()
-    except GensynthError as exc:  # strict mode
+        registry = Registry(manager)
+        registry.collect()
+        registry.check_names()
+    except GensynthError as exc:  # unreadable plugin settings
         _send(out, {"error": str(exc)})
         return
     _send(out, {"records": [dataclasses.asdict(r) for r in manager.records]})

@@ -1,8 +1,12 @@
 """The registry: every model, loss, evaluator, feature extractor and dataset that plugins declared.
 
-Ids are ``plugin:name``. A short name resolves when exactly one plugin
-registered it; when several did, every one stays listed under its qualified id
-and the short name is an error that lists them. Nothing is overwritten.
+Ids are ``plugin:name``. A short name held by one of gensynth's own (built-in)
+plugins always means the built-in: a third-party item with the same short name is
+reachable by its id only, and its plugin's row carries a conflict
+(:meth:`Registry.check_names`; an error with ``--strict``). Otherwise a short name
+resolves when exactly one plugin registered it; when several did, every one stays
+listed under its id and the short name is an error that lists them. Nothing is
+overwritten. An unknown name says which plugin that did not load may hold it.
 """
 
 from __future__ import annotations
@@ -75,7 +79,7 @@ class Registry:
         def register(spec: Spec) -> None:
             if not isinstance(spec, expected):
                 raise TypeError(f"register_{kind} expects {expected.__name__}, got {type(spec).__name__}")
-            spec.plugin, spec.version = record.name, record.version
+            spec.plugin, spec.version, spec.remedy = record.name, record.version, record.remedy
             spec.validate()
             if spec.id in staged:
                 raise ValueError(f"duplicate id {spec.id!r}: registered twice")
@@ -88,23 +92,63 @@ class Registry:
     def all(self, kind: str) -> list[Spec]:
         return sorted(self._items[kind].values(), key=lambda s: (s.plugin, s.name))
 
+    def _builtin_plugins(self) -> set[str]:
+        return {r.name for r in self.manager.records if r.builtin and r.status == "ok"}
+
     def resolve(self, kind: str, name: str) -> Any:
-        """Find a spec by ``plugin:name`` or by a unique short name."""
+        """Find a spec by ``plugin:name`` or by a short name: a built-in plugin's, else a unique one."""
         items = self._items[kind]
         singular = KINDS[kind].kind
         if name in items:
             return items[name]
         matches = [s for s in items.values() if s.name == name]
+        if len(matches) > 1:
+            builtin = self._builtin_plugins()
+            matches = [s for s in matches if s.plugin in builtin] or matches
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:
             ids = ", ".join(sorted(s.id for s in matches))
             raise GensynthError(f"{singular} name {name!r} is ambiguous: use one of {ids}")
+        holders = self._not_loaded_holders(kind, name)
+        if holders:
+            raise GensynthError(f"unknown {singular} {name!r}: " + "; ".join(holders))
         known = sorted(set(items) if ":" in name else {s.name for s in items.values()})
         close = difflib.get_close_matches(name, known, n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         listing = "gensynth list-models" if kind == "models" else "gensynth plugins"
-        raise GensynthError(f"unknown {singular} {name!r}{hint} (see `{listing}`)")
+        idle = [r.name for r in self.manager.records if r.failed or r.status == "disabled"]
+        also = f"; plugins that did not load may provide it ({', '.join(idle)}): `gensynth plugins` says why" if idle else ""
+        raise GensynthError(f"unknown {singular} {name!r}{hint} (see `{listing}`{also})")
+
+    def _not_loaded_holders(self, kind: str, name: str) -> list[str]:
+        """Why plugins that did not load may hold ``name``: the plugin its id names, or one that registered it
+        when a probe last loaded it (:func:`~gensynth._discovery.probe_cache.last_registered`)."""
+        idle = [r for r in self.manager.records if r.status != "ok"]
+        if not idle:
+            return []
+        plugin, qualified, short = name.rpartition(":")
+        if qualified:
+            return [_why_not_loaded(r, f"it would come from {r.label}") for r in idle if r.name == plugin]
+        from gensynth._discovery.probe_cache import last_registered
+
+        known = last_registered()
+        return [_why_not_loaded(r, f"{r.label} registered it when it last loaded")
+                for r in idle if short in known.get(r.key, {}).get("registered", {}).get(kind, [])]
+
+    def check_names(self) -> None:
+        """Record a conflict on every third-party plugin that registered a short name a built-in plugin holds."""
+        builtin = self._builtin_plugins()
+        for kind, items in self._items.items():
+            owners = {s.name: s for s in items.values() if s.plugin in builtin}
+            for spec in items.values():
+                owner = owners.get(spec.name)
+                record = self.manager.record(spec.plugin)
+                if owner is None or spec.plugin in builtin or record is None:
+                    continue
+                record.conflict(f"{spec.kind} name {spec.name!r} belongs to the built-in {owner.id}, so "
+                                f"`{spec.name}` means the built-in and this one is reachable only as {spec.id} "
+                                "(rename it)")
 
     def list_models(
         self, pattern: str | None = None, *, family: str | None = None, plugin: str | None = None,
@@ -133,12 +177,24 @@ def get_registry() -> Registry:
     """The process-wide registry, built on first use from the installed entry points."""
     global _REGISTRY
     if _REGISTRY is None:
+        from gensynth._discovery.probe_cache import screen
+
         manager = PluginManager()
+        manager.screen = screen  # third-party plugins known to hang or end the process are not imported
         manager.load_entry_points()
         registry = Registry(manager)
         registry.collect()
+        registry.check_names()
         _REGISTRY = registry
     return _REGISTRY
+
+
+def _why_not_loaded(record: PluginRecord, holder: str) -> str:
+    if record.status == "disabled":
+        return f"{holder}, but that plugin is disabled: {record.reason}"
+    if record.status == "skipped":
+        return f"{holder}, but that plugin is not loaded: {record.reason}"
+    return f"{holder}, but that plugin does not load: {record.status_text} ({record.remedy})"
 
 
 def reset_registry() -> None:

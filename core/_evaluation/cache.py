@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import tempfile
 from pathlib import Path
 from typing import Any, Mapping
@@ -21,21 +20,13 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from gensynth._discovery.settings import cache_dir
 from gensynth._training.atomic import publish_dir_atomic
 from gensynth._data.dataset import StreamingImages, TensorData
 from gensynth._data.loader import ordered_batches
 
-ENV_VAR = "GENSYNTH_CACHE_DIR"
 TENSORS = "tensors.safetensors"
 META = "meta.json"
-
-
-def cache_dir() -> Path:
-    """Where gensynth keeps derived data (see the module docstring)."""
-    if os.environ.get(ENV_VAR):
-        return Path(os.environ[ENV_VAR]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "gensynth"
 
 
 def digest(key: Any) -> str:

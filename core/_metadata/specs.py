@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import sys
 from typing import Any, ClassVar
 
 from gensynth._metadata.config import ModelConfig
@@ -26,26 +27,53 @@ class Spec:
     target: str
     plugin: str = ""
     version: str = ""
+    #: How to fix or remove the plugin that registered it (filled in by the registry).
+    remedy: str = dataclasses.field(default="", init=False, repr=False, compare=False)
 
     @property
     def id(self) -> str:
         return f"{self.plugin}:{self.name}"
 
     def load(self) -> Any:
-        """Import and return the object behind ``target`` (``package.module:attr``)."""
+        """Import and return the object behind ``target`` (``package.module:attr``).
+
+        Whatever importing it raises becomes a one-line GensynthError naming the plugin,
+        the item and the fix (the original exception is its ``__cause__``).
+        """
         module_name, _, attr = self.target.partition(":")
         try:
             obj: Any = importlib.import_module(module_name)
-            for part in attr.split(".") if attr else []:
+        except (Exception, SystemExit) as exc:  # a plugin's module may raise anything while it is imported
+            raise GensynthError(f"{self.kind} {self.id} could not be loaded: {self._import_problem(exc)}") from exc
+        try:
+            for part in attr.split("."):
                 obj = getattr(obj, part)
-        except ImportError as exc:
-            raise GensynthError(
-                f"{self.kind} {self.id} could not be loaded ({type(exc).__name__}: {exc}); "
-                f"check that plugin {self.plugin!r} and its dependencies are installed"
-            ) from exc
         except AttributeError as exc:
-            raise GensynthError(f"{self.kind} {self.id}: target {self.target!r} does not exist ({exc})") from exc
+            raise GensynthError(f"{self.kind} {self.id} could not be loaded: its target {self.target!r} does not "
+                                f"exist ({exc}); {self.fix}") from exc
         return obj
+
+    def unusable(self, problem: str) -> GensynthError:
+        """A GensynthError saying that the target exists but cannot be used, and how to fix that."""
+        return GensynthError(f"{self.kind} {self.id}: target {self.target!r} {problem}; {self.fix}")
+
+    @property
+    def fix(self) -> str:
+        if not self.remedy:
+            return f"check that plugin {self.plugin!r} is installed completely"
+        return f"fix plugin {self.plugin!r} or switch it off: {self.remedy}"
+
+    def _import_problem(self, exc: BaseException) -> str:
+        module_name = self.target.partition(":")[0]
+        missing = exc.name if isinstance(exc, ModuleNotFoundError) else None
+        if missing and (module_name == missing or module_name.startswith(missing + ".")):
+            return f"its target {self.target!r} names a module that does not exist ({exc}); {self.fix}"
+        if missing:
+            return (f"it needs the module {missing!r}, which is not installed; install the package that provides it "
+                    f"into this environment ({sys.executable} -m pip install ...), or {self.fix}")
+        if isinstance(exc, SyntaxError):
+            return f"SyntaxError in {exc.filename}, line {exc.lineno}: {exc.msg}; {self.fix}"
+        return f"importing {module_name} raised {type(exc).__name__}: {exc}; {self.fix}"
 
     def validate(self) -> None:
         """Raise ValueError when the metadata is malformed."""

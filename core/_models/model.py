@@ -22,6 +22,7 @@ from typing import Any, Callable, Mapping
 import torch
 from torch import nn
 
+from gensynth._errors import GensynthError
 from gensynth._metadata.config import ModelConfig
 from gensynth._metadata.request import DataRequest
 
@@ -70,9 +71,38 @@ class Model(nn.Module):
 
     config: ModelConfig
 
+    #: Public attributes of Model and nn.Module that an instance must not hide (filled in below).
+    _reserved: frozenset[str] = frozenset()
+
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.config = config
+
+    # -- names ------------------------------------------------------------------
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._check_name(name)
+        super().__setattr__(name, value)
+
+    def add_module(self, name: str, module: nn.Module | None) -> None:
+        self._check_name(name)
+        super().add_module(name, module)
+
+    def register_buffer(self, name: str, tensor: torch.Tensor | None, persistent: bool = True) -> None:
+        self._check_name(name)
+        super().register_buffer(name, tensor, persistent)
+
+    def register_parameter(self, name: str, param: nn.Parameter | None) -> None:
+        self._check_name(name)
+        super().register_parameter(name, param)
+
+    def _check_name(self, name: str) -> None:
+        """A one-line error when an attribute, submodule, parameter or buffer would hide a Model/nn.Module one."""
+        if name not in Model._reserved:
+            return
+        owner = "gensynth.Model" if name in vars(Model) else "torch.nn.Module"
+        raise GensynthError(f"{type(self).__module__}.{type(self).__qualname__} sets self.{name}, which would hide "
+                            f"{owner}.{name}: rename the attribute (for example to {name}_net or my_{name})")
 
     # -- data -----------------------------------------------------------------
 
@@ -178,3 +208,6 @@ class Model(nn.Module):
     @property
     def device(self) -> torch.device:
         return next(self.parameters()).device
+
+
+Model._reserved = frozenset(name for name in dir(Model) if not name.startswith("_")) - {"config"}
