@@ -39,6 +39,7 @@ from typing import Any, Iterable
 from gensynth._discovery.distributions import editable_location
 from gensynth._discovery.loader import PluginRecord, entry_points
 from gensynth._discovery.settings import PluginKey, cache_dir
+from gensynth._errors import GensynthError
 from gensynth._version import PLUGIN_API_VERSION, __version__
 
 
@@ -135,9 +136,14 @@ def screen(pending: list[tuple[metadata.EntryPoint, PluginRecord]]) -> dict[Plug
     verdicts = _read("verdicts")
     if all(verdicts.get(_slot(key), {}).get("stamp") == stamp for key, stamp in current.items()):
         return {key: verdicts[_slot(key)]["reason"] for key in current if verdicts[_slot(key)].get("hostile")}
-    from gensynth._discovery.probe import probe_records  # a child process; remembers its verdicts
+    from gensynth._discovery.probe import probe_records, probe_timeout  # a child process; remembers its verdicts
 
-    return {r.key: r.reason for r in probe_records() if r.hostile and r.key in current}
+    probe_timeout()  # a wrong GENSYNTH_PLUGIN_TIMEOUT is the user's error, not the probe's
+    try:
+        records = probe_records()
+    except GensynthError:  # the probe itself could not run: import as if there were no probe
+        return {}
+    return {r.key: r.reason for r in records if r.hostile and r.key in current}
 
 
 def remember(records: Iterable[PluginRecord]) -> None:
