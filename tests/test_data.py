@@ -68,7 +68,9 @@ def test_spec_errors(registry, text, message):
         parse_data_spec(text, registry)
 
 
-def test_same_name_in_two_plugins_needs_the_qualified_form():
+def test_a_builtin_dataset_name_means_the_builtin():
+    """A third-party `digits` is reachable as other:digits; `digits` stays the built-in (and the other plugin's
+    row says so)."""
     other = types.SimpleNamespace(register_datasets=hookimpl(lambda register: register(
         DatasetSpec(name="digits", summary="another", target="gensynth.plugins.datasets.digits:load"))))
     import gensynth.plugins.datasets as builtin
@@ -78,9 +80,12 @@ def test_same_name_in_two_plugins_needs_the_qualified_form():
     manager.add_plugin(other, PluginRecord("other", "other", "0", "other", builtin=False))
     registry = Registry(manager)
     registry.collect()
-    with pytest.raises(GensynthError, match="ambiguous: use one of datasets:digits, other:digits"):
-        parse_data_spec("digits", registry)
+    registry.check_names()
+    assert parse_data_spec("digits", registry)[0].plugin == "datasets"
     assert parse_data_spec("other:digits", registry)[0].plugin == "other"
+    assert manager.record("other").conflicts == [
+        "dataset name 'digits' belongs to the built-in datasets:digits, so `digits` means the built-in and this one "
+        "is reachable only as other:digits (rename it)"]
 
 
 # -- requests -------------------------------------------------------------------

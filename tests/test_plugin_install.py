@@ -65,7 +65,8 @@ def test_install_of_plugins_that_do_not_work_fails_with_each_error_and_its_fix(v
         line = next(e for e in errors if f"plugin {name!r}" in e)
         assert problem in line and line.endswith(f"(gensynth uninstall {package}  or  gensynth plugins disable {name})")
     assert "gensynth-dupname 0.3.0: plugin dupname registers models: dcgan" in result.stdout
-    assert "model name 'dcgan' is also registered by plugin gan: refer to it as dupname:dcgan" in result.stderr
+    assert ("warning: plugin 'dupname' (gensynth-dupname 0.3.0): model name 'dcgan' belongs to the built-in "
+            "gan:dcgan, so `dcgan` means the built-in and this one is reachable only as dupname:dcgan") in result.stderr
 
 
 def test_install_of_a_package_that_is_no_plugin_fails(venv):
