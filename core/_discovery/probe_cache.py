@@ -80,7 +80,7 @@ class _Stamps:
     def __init__(self) -> None:
         self._folders: dict[str, int] = {}
 
-    def of(self, ep: metadata.EntryPoint) -> str:
+    def of(self, ep: metadata.EntryPoint, record: PluginRecord) -> str:
         dist = ep.dist
         assert dist is not None
         folder = str(dist.locate_file(""))
@@ -89,7 +89,7 @@ class _Stamps:
                 self._folders[folder] = os.stat(folder).st_mtime_ns
             except OSError:
                 self._folders[folder] = 0
-        parts: list[Any] = [__version__, str(PLUGIN_API_VERSION), sys.executable, dist.metadata["Name"], dist.version,
+        parts: list[Any] = [__version__, str(PLUGIN_API_VERSION), sys.executable, record.distribution, record.version,
                             ep.name, ep.value, folder, self._folders[folder]]
         if editable_location(dist):
             parts.append(_source_files(ep.value.partition(":")[0].split(".")[0]))
@@ -132,7 +132,7 @@ def screen(pending: list[tuple[metadata.EntryPoint, PluginRecord]]) -> dict[Plug
     if not points:
         return {}
     stamps = _Stamps()
-    current = {record.key: stamps.of(ep) for ep, record in points}
+    current = {record.key: stamps.of(ep, record) for ep, record in points}
     verdicts = _read("verdicts")
     if all(verdicts.get(_slot(key), {}).get("stamp") == stamp for key, stamp in current.items()):
         return {key: verdicts[_slot(key)]["reason"] for key in current if verdicts[_slot(key)].get("hostile")}
@@ -157,7 +157,7 @@ def remember(records: Iterable[PluginRecord]) -> None:
             continue  # not loaded by this probe: keep what an earlier one found
         slot = _slot(record.key)
         if not record.builtin:
-            verdicts[slot] = {"stamp": stamps.of(ep), "hostile": record.hostile, "status": record.status,
+            verdicts[slot] = {"stamp": stamps.of(ep, record), "hostile": record.hostile, "status": record.status,
                               "reason": record.reason}
         if record.status == "ok":
             registered[slot] = {"version": record.version, "registered": record.registered, "hooks": record.hooks}
