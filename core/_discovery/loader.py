@@ -233,7 +233,8 @@ class PluginManager:
                 record.status, record.reason = "skipped", "excluded from this discovery"
                 continue
             pending.append((ep, record))
-        hostile = self.screen([(ep, r) for ep, r in pending if not r.builtin]) if self.screen else {}
+        third_party = [(ep, r) for ep, r in pending if not r.builtin]
+        hostile = self.screen(third_party) if self.screen and third_party else {}
         for ep, record in pending:
             if record.key in hostile:
                 record.hostile = True

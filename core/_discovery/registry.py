@@ -177,16 +177,20 @@ def get_registry() -> Registry:
     """The process-wide registry, built on first use from the installed entry points."""
     global _REGISTRY
     if _REGISTRY is None:
-        from gensynth._discovery.probe_cache import screen
-
         manager = PluginManager()
-        manager.screen = screen  # third-party plugins known to hang or end the process are not imported
+        manager.screen = _screen  # third-party plugins known to hang or end the process are not imported
         manager.load_entry_points()
         registry = Registry(manager)
         registry.collect()
         registry.check_names()
         _REGISTRY = registry
     return _REGISTRY
+
+
+def _screen(pending):
+    from gensynth._discovery.probe_cache import screen  # only when there are third-party plugins (hashlib, ...)
+
+    return screen(pending)
 
 
 def _why_not_loaded(record: PluginRecord, holder: str) -> str:
