@@ -11,7 +11,8 @@ import pytest
 
 from installed_plugins import env_with, installed_site, run_gensynth
 
-ALL = ["gensynth-goodplugin", "gensynth-brokenimport", "gensynth-raisinghook", "gensynth-dupname", "gensynth-futureapi"]
+ALL = ["gensynth-goodplugin", "gensynth-brokenimport", "gensynth-raisinghook", "gensynth-dupname", "gensynth-futureapi",
+       "gensynth-badsignature"]
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +39,15 @@ def test_every_plugin_gets_a_row_with_its_status(site):
     assert rows["raisinghook"]["registered"] == {}
     assert rows["futureapi"]["status"] == "incompatible"
     assert rows["futureapi"]["reason"] == "needs gensynth API >=2,<3, this is 1.0"
+
+
+def test_a_hook_signature_that_does_not_match_the_hookspec_is_a_one_line_row(site):
+    reason = plugins_json(site)["badsignature"]["reason"]
+    assert reason == ("hook 'on_run_end' implemented as on_run_end(run, status, outcome) asks for {'outcome'}, which "
+                      "the hook does not pass (it passes run, status): drop those arguments or give them defaults")
+    table = run_gensynth(["plugins"], site)
+    assert table.returncode == 0 and "Traceback" not in table.stderr
+    assert "error: hook 'on_run_end' implemented as" in table.stdout
 
 
 def test_plugins_table_shows_reasons(site):

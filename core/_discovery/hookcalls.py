@@ -19,6 +19,7 @@ None of gensynth's hooks is ``firstresult``, and their return values are ignored
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable, Mapping
 
 import pluggy
@@ -37,6 +38,39 @@ def implemented_names(plugin: object) -> list[str]:
     """The hooks ``plugin`` (a module or any object) implements with ``@gensynth.hookimpl``."""
     return [getattr(getattr(plugin, attr), _IMPL).get("specname") or attr
             for attr in dir(plugin) if hasattr(getattr(plugin, attr, None), _IMPL)]
+
+
+def register(pm: pluggy.PluginManager, plugin: object, name: str) -> str | None:
+    """Register ``plugin`` under ``name``; returns why pluggy refused it, on one line, or None.
+
+    pluggy's refusals span several lines ("Plugin 'x' for hook 'y'", the implementation's
+    definition, the problem); a row of ``gensynth plugins`` or an error line needs one, naming
+    the hook and, where the arguments are the problem, the arguments the hook passes.
+    """
+    try:
+        pm.register(registrable(plugin), name=name)
+    except pluggy.PluginValidationError as exc:
+        return _one_line_refusal(pm, str(exc))
+    except ValueError as exc:  # already registered: pluggy appends its whole plugin table
+        return str(exc).splitlines()[0]
+    return None
+
+
+def _one_line_refusal(pm: pluggy.PluginManager, message: str) -> str:
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    hook = next((m.group(1) for line in lines[:2] if (m := re.search(r"\bhook '([^']+)'", line))), None)
+    if hook is None:
+        return "; ".join(lines)
+    definition = next((line.removeprefix("hookimpl definition: ") for line in lines
+                       if line.startswith("hookimpl definition: ")), None)
+    problem = lines[-1]
+    caller = getattr(pm.hook, hook, None)
+    unknown = re.match(r"Argument\(s\) (.*) are declared in the hookimpl", problem)
+    if unknown and caller is not None and caller.spec is not None:
+        passed = ", ".join(caller.spec.argnames) or "nothing"
+        return (f"hook {hook!r} implemented as {definition} asks for {unknown.group(1)}, which the hook does not "
+                f"pass (it passes {passed}): drop those arguments or give them defaults")
+    return f"hook {hook!r}" + (f" implemented as {definition}" if definition else "") + f": {problem}"
 
 
 def registrable(plugin: object) -> object:

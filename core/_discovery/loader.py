@@ -270,10 +270,9 @@ class PluginManager:
         if unknown:
             record.fail("error", f"implements unknown hook {unknown[0]!r}; known hooks: {', '.join(sorted(self._hook_names))}")
             return
-        try:
-            self.pm.register(hookcalls.registrable(plugin), name=record.name)
-        except Exception as exc:  # pluggy.PluginValidationError and friends
-            record.fail("error", f"invalid hook implementation: {exc}", exc)
+        refused = hookcalls.register(self.pm, plugin, record.name)
+        if refused:
+            record.fail("error", refused)
             return
         record.hooks = [n for n in implemented if n not in REGISTRATION_HOOKS]
         if record not in self.records:

@@ -42,10 +42,9 @@ class RunHooks:
             if unknown:
                 raise GensynthError(f"hook object {name} implements {unknown[0]!r}, which is no gensynth hook; "
                                     f"the hooks are {', '.join(sorted(known))}")
-            try:
-                self.own.register(hookcalls.registrable(obj), name=name)
-            except (pluggy.PluginValidationError, ValueError) as exc:
-                raise GensynthError(f"hook object {name}: {'; '.join(str(exc).splitlines()[1:] or [str(exc)])}") from None
+            refused = hookcalls.register(self.own, obj, name)
+            if refused:
+                raise GensynthError(f"hook object {name}: {refused}")
 
     def call(self, hook_name: str, **kwargs: Any) -> None:
         hookcalls.call_each(self.plugins.pm, hook_name, kwargs,
