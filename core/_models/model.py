@@ -17,6 +17,8 @@ data domains asks for them by name in :meth:`Model.data_request` and receives
 from __future__ import annotations
 
 import dataclasses
+import functools
+import operator
 from typing import Any, Callable, Mapping
 
 import torch
@@ -25,6 +27,8 @@ from torch import nn
 from gensynth._errors import GensynthError
 from gensynth._metadata.config import ModelConfig
 from gensynth._metadata.request import DataRequest
+from gensynth._naming import option
+from gensynth._training.options import GENERATOR_SEEDS, check_seed
 
 #: ``{"x": ..., "y": ...}``, or ``{domain: {"x": ..., "y": ...}}`` for a model that asks for domains.
 Batch = Mapping[str, Any]
@@ -73,6 +77,13 @@ class Model(nn.Module):
 
     #: Public attributes of Model and nn.Module that an instance must not hide (filled in below).
     _reserved: frozenset[str] = frozenset()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Every model's ``sample`` checks its arguments first (a count of at least 1, a seed in range),
+        so no model sees a negative count or an out-of-range seed, and each says so in one line."""
+        super().__init_subclass__(**kwargs)
+        if "sample" in cls.__dict__:
+            cls.sample = _checked_sample(cls.__dict__["sample"])  # type: ignore[method-assign]
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -208,6 +219,29 @@ class Model(nn.Module):
     @property
     def device(self) -> torch.device:
         return next(self.parameters()).device
+
+
+def _checked_sample(method: Callable[..., torch.Tensor]) -> Callable[..., torch.Tensor]:
+    @functools.wraps(method)
+    def sample(self: Model, n: int, *args: Any, **kwargs: Any) -> torch.Tensor:
+        count = _integer(n)
+        if count is None or count < 1:
+            raise GensynthError(f"{option('n')} must be an integer of at least 1, got {n!r}")
+        seed = args[0] if args else kwargs.get("seed")
+        if seed is not None:
+            check_seed(seed, most=GENERATOR_SEEDS)
+        return method(self, n, *args, **kwargs)
+
+    return sample
+
+
+def _integer(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        return operator.index(value)
+    except TypeError:
+        return None
 
 
 Model._reserved = frozenset(name for name in dir(Model) if not name.startswith("_")) - {"config"}

@@ -1,13 +1,20 @@
 """The Fréchet distance between Gaussian fits of two feature sets (FID when the features are Inception's).
 
 ``d² = |μ1 - μ2|² + tr(Σ1) + tr(Σ2) - 2 tr((Σ1 Σ2)^½)``. The last trace is
-computed exactly in float64 without an iterative matrix square root: Σ1 Σ2 is
-similar to the symmetric positive semi-definite ``M = Σ1^½ Σ2 Σ1^½`` (``Σ1^½``
-from a symmetric eigendecomposition), so ``tr((Σ1 Σ2)^½) = Σ sqrt(eig(M))``.
-Eigenvalues that rounding leaves slightly negative are set to zero, so
-rank-deficient covariances (fewer samples than dimensions) give a real,
-finite value. The covariance is the unbiased one (``N - 1``), as in
-pytorch-fid and torch-fidelity.
+computed exactly in float64 without an iterative matrix square root, from the
+eigenvalues of a symmetric matrix similar to Σ1 Σ2:
+
+* when one covariance is positive definite (the usual case: more samples than
+  dimensions), its Cholesky factor ``Σ = L Lᵀ`` gives ``M = Lᵀ Σ' L``, whose
+  eigenvalues are those of Σ1 Σ2 (``eigvalsh`` only: no eigenvectors);
+* when both are rank-deficient (fewer samples than dimensions), ``M = Σ1^½ Σ2 Σ1^½``
+  with ``Σ1^½`` from a full symmetric eigendecomposition.
+
+Then ``tr((Σ1 Σ2)^½) = Σ sqrt(eig(M))``; eigenvalues that rounding leaves
+slightly negative are set to zero. A matrix that is not a covariance (not
+symmetric, or with clearly negative eigenvalues) is an error, not clipped, and
+so are NaN or infinite statistics; errors name the side (``names``). The
+covariance is the unbiased one (``N - 1``), as in pytorch-fid and torch-fidelity.
 """
 
 from __future__ import annotations
@@ -15,24 +22,66 @@ from __future__ import annotations
 import torch
 
 from gensynth import GensynthError
+from gensynth.plugins.metrics.checks import require_finite
+
+NEGATIVE_TOLERANCE = 1e-6
+"""Eigenvalues down to ``-tolerance * largest`` count as rounding of a positive semi-definite matrix."""
 
 
-def psd_sqrt(matrix: torch.Tensor) -> torch.Tensor:
-    """The symmetric square root of a symmetric positive semi-definite matrix (negative eigenvalues clipped)."""
+def psd_sqrt(matrix: torch.Tensor, name: str = "covariance") -> torch.Tensor:
+    """The symmetric square root of a symmetric positive semi-definite matrix (rounding's negative eigenvalues
+    clipped; clearly negative ones are an error naming ``name``)."""
     values, vectors = torch.linalg.eigh(matrix)
+    _require_psd(values, name)
     return (vectors * values.clamp(min=0).sqrt()) @ vectors.T
 
 
-def frechet_distance(mean1: torch.Tensor, cov1: torch.Tensor, mean2: torch.Tensor, cov2: torch.Tensor) -> float:
-    """The squared Fréchet distance between N(mean1, cov1) and N(mean2, cov2), computed in float64."""
-    if mean1.shape != mean2.shape or cov1.shape != cov2.shape:
-        raise GensynthError(f"cannot compare features of dimension {tuple(mean1.shape)} with {tuple(mean2.shape)}; "
-                            f"both sides must come from the same extractor")
-    mean1, cov1, mean2, cov2 = (t.to(torch.float64) for t in (mean1, cov1, mean2, cov2))
-    root1 = psd_sqrt(cov1)
+def trace_sqrt_product(cov1: torch.Tensor, cov2: torch.Tensor, names: tuple[str, str] = ("first", "second")) -> float:
+    """``tr((Σ1 Σ2)^½)`` of two covariances (float64), by the fastest exact route that applies."""
+    for (factored, name_f), (other, name_o) in (((cov1, names[0]), (cov2, names[1])),
+                                                ((cov2, names[1]), (cov1, names[0]))):
+        lower, info = torch.linalg.cholesky_ex(factored)
+        if int(info) == 0:  # positive definite: Σ = L Lᵀ, and eig(Lᵀ Σ' L) = eig(Σ Σ')
+            middle = lower.T @ other @ lower
+            values = torch.linalg.eigvalsh((middle + middle.T) / 2)
+            _require_psd(values, f"{name_o} covariance")  # congruent to Σ': the same signs of eigenvalues
+            return float(values.clamp(min=0).sqrt().sum())
+    root1 = psd_sqrt(cov1, f"{names[0]} covariance")
+    _require_psd(torch.linalg.eigvalsh(cov2), f"{names[1]} covariance")
     middle = root1 @ cov2 @ root1
-    eigenvalues = torch.linalg.eigvalsh((middle + middle.T) / 2)
-    trace_sqrt = eigenvalues.clamp(min=0).sqrt().sum()
+    return float(torch.linalg.eigvalsh((middle + middle.T) / 2).clamp(min=0).sqrt().sum())
+
+
+def frechet_distance(mean1: torch.Tensor, cov1: torch.Tensor, mean2: torch.Tensor, cov2: torch.Tensor,
+                     names: tuple[str, str] = ("first", "second")) -> float:
+    """The squared Fréchet distance between N(mean1, cov1) and N(mean2, cov2), computed in float64.
+
+    ``names`` name the two sides in errors (the FID metric passes ``("generated", "reference")``).
+    """
+    for mean, cov, name in ((mean1, cov1, names[0]), (mean2, cov2, names[1])):
+        if mean.ndim != 1 or cov.shape != (len(mean), len(mean)):
+            raise GensynthError(f"the {name} statistics do not fit together: a mean of shape {tuple(mean.shape)} "
+                                f"needs a covariance of shape ({len(mean)}, {len(mean)}) and the covariance is "
+                                f"{tuple(cov.shape)}" if mean.ndim == 1 else
+                                f"the {name} mean must be a vector, got shape {tuple(mean.shape)}")
+    if mean1.shape != mean2.shape:
+        raise GensynthError(f"cannot compare features of dimension {len(mean1)} ({names[0]}) with {len(mean2)} "
+                            f"({names[1]}); both sides must come from the same extractor")
+    mean1, cov1, mean2, cov2 = (t.to(torch.float64) for t in (mean1, cov1, mean2, cov2))
+    for tensor, what in ((mean1, f"{names[0]} mean"), (cov1, f"{names[0]} covariance"),
+                         (mean2, f"{names[1]} mean"), (cov2, f"{names[1]} covariance")):
+        require_finite(tensor, what)
+    for cov, name in ((cov1, names[0]), (cov2, names[1])):
+        scale = float(cov.abs().max())
+        if float((cov - cov.T).abs().max()) > NEGATIVE_TOLERANCE * scale:
+            raise GensynthError(f"the {name} covariance is not symmetric, so it is not a covariance matrix")
     diff = mean1 - mean2
-    value = diff @ diff + torch.trace(cov1) + torch.trace(cov2) - 2 * trace_sqrt
-    return max(float(value), 0.0)  # rounding can leave -1e-12 where the distributions coincide
+    value = float(diff @ diff + torch.trace(cov1) + torch.trace(cov2)) - 2 * trace_sqrt_product(cov1, cov2, names)
+    return max(value, 0.0)  # rounding can leave -1e-12 where the distributions coincide
+
+
+def _require_psd(eigenvalues: torch.Tensor, name: str) -> None:
+    smallest, largest = float(eigenvalues.min()), float(eigenvalues.abs().max())
+    if smallest < -NEGATIVE_TOLERANCE * largest:
+        raise GensynthError(f"the {name} is not positive semi-definite (eigenvalue {smallest:.3g}, largest "
+                            f"{largest:.3g}), so it is not a covariance matrix")
