@@ -158,6 +158,8 @@ def train(
         run.check_start(resume)
         recorded = run.read_config() if resume and run.exists() else None
         if recorded is not None:
+            if recorded["model"]["id"] != spec.id:  # before the recipe, which is the other model's
+                raise GensynthError(f"cannot resume: the run trained {recorded['model']['id']}, not {spec.id}")
             recipe, options = _resumed_settings(recorded, recipe, options)
         chosen = spec.recipe(recipe) if recipe != "" else None
         if chosen is not None:
@@ -166,7 +168,7 @@ def train(
         config_obj = make_config(spec, config)
         check_options(options)
         if recorded is not None:
-            _check_same_run(recorded, spec, config_obj, data)
+            _check_same_run(recorded, config_obj, data)
         return _train(spec, config_obj, data, run, recorded, steps, epochs, chosen.name if chosen else "", resume,
                       extend, allow_world_size_change, download, hooks, progress, options, registry)
 
@@ -240,11 +242,8 @@ def _spec_record(data: DataSpecs) -> str | dict[str, str]:
     return data if isinstance(data, str) else dict(data)
 
 
-def _check_same_run(recorded: dict[str, Any], spec: ModelSpec, config: ModelConfig, data: DataSpecs) -> None:
-    model = recorded["model"]
-    if model.get("id") != spec.id:
-        raise GensynthError(f"cannot resume: the run trained {model.get('id')}, not {spec.id}")
-    differing = differing_fields(model.get("config", {}), config.to_dict())
+def _check_same_run(recorded: dict[str, Any], config: ModelConfig, data: DataSpecs) -> None:
+    differing = differing_fields(recorded["model"].get("config", {}), config.to_dict())
     if differing:
         raise GensynthError(
             f"cannot resume: model config differs from the run's in {', '.join(differing)}; "

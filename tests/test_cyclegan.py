@@ -188,7 +188,7 @@ def test_sample_translate_and_config_errors():
     for changes, message in [({"image_size": 30}, "multiple of 4"),
                              ({"channels_b": 3}, "identity loss needs channels_a == channels_b"),
                              ({"d_layers": 3}, "d_layers must be between 1 and 2 for 16 px"),
-                             ({"decay_start": 1.5}, "between 0 and 1")]:
+                             ({"decay_start": 1.5}, r"'decay_start' must be in \[0, 1\]")]:
         with pytest.raises(GensynthError, match=message):
             CycleGAN(CycleGANConfig(**{**TINY, **changes}))
 
@@ -222,8 +222,8 @@ def test_multi_domain_data_and_its_errors(unpaired):
     mixed = load_model_data({"a": f"folder:{unpaired}/trainB", "b": f"unpaired:{unpaired}"}, request, registry)
     assert torch.equal(mixed["a"].x, mixed["b"].x)
     for specs, message in [
-        ("digits", r"learns between the data domains a, b and --data digits is one data set: give --data-a SPEC "
-                   r"--data-b SPEC, or --data unpaired:PATH"),
+        ("digits", r"learns between the data domains a, b and data='digits' is one data set: give "
+                   r"data=\{'a': 'SPEC', 'b': 'SPEC'\}, or data='unpaired:PATH'"),
         ({"a": "digits"}, "no data for domain b"),
         ({"a": "digits", "b": "digits", "c": "digits"}, "there is no domain c"),
         (f"unpaired:{unpaired / 'trainA'}", "has no trainA/ folder"),

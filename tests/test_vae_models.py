@@ -153,14 +153,14 @@ def test_cvae_checks_the_data_classes():
     model = build("cvae")
     model.bind_data({"source": "digits", "num_classes": 10})
     with pytest.raises(GensynthError, match=r"has 3 classes but this model is configured for 10; "
-                                            r"pass --set num_classes=3"):
+                                            r"pass config=\{'num_classes': 3\}"):
         model.bind_data({"source": "folder:x", "num_classes": 3})
 
 
 @pytest.mark.parametrize("name, values, message", [
-    ("vae", {"latent_dim": 0}, "'latent_dim' must be at least 1"),
-    ("vae", {"likelihood": "gaussian", "gaussian_scale": 0.0}, "'gaussian_scale' must be positive"),
-    ("beta-vae", {"beta": -1.0}, "'beta' must be 0 or more"),
+    ("vae", {"latent_dim": 0}, r"'latent_dim' must be in \[1, 4096\]"),
+    ("vae", {"likelihood": "gaussian", "gaussian_scale": 0.0}, "'gaussian_scale' must be above 0"),
+    ("beta-vae", {"beta": -1.0}, "'beta' must be at least 0"),
     ("cvae", {"num_classes": 0}, "'num_classes' must be at least 1"),
 ])
 def test_invalid_config_is_a_clear_error(name, values, message):

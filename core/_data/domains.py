@@ -112,7 +112,7 @@ def load_model_data(specs: DataSpecs, request: Requested, registry: Registry, *,
 
 def domain_specs(specs: DataSpecs, domains: list[str], registry: Registry) -> dict[str, str]:
     """The spec of each requested domain; a GensynthError saying what to give when they do not fit."""
-    options = " ".join(option(f"data[{name}]", "SPEC") for name in domains)
+    options = describe_specs({name: "SPEC" for name in domains})
     holders = [s.usage for s in registry.all("datasets") if set(domains) <= set(s.domains)]
     alternative = f", or {option('data', ' / '.join(holders))} (a source that holds them all)" if holders else ""
     if isinstance(specs, str):

@@ -115,7 +115,7 @@ def check_domain(spec: DatasetSpec, spec_text: str, request: DataRequest, name: 
         raise GensynthError(f"{option(name, spec_text)} holds the data domains {held} of a model that learns between "
                             f"domains, but this model trains on one data set; give one domain's images, e.g. folder:PATH")
     raise GensynthError(f"{option(name, spec_text)} holds the data domains {held}, not {request.domain!r} that this "
-                        f"model asks for; give {option(f'data[{request.domain}]', 'SPEC')}")
+                        f"model asks for; give {describe_specs({request.domain: 'SPEC'})}")
 
 
 def check_request(data: TensorData | StreamingImages, request: DataRequest, name: str = "data") -> None:

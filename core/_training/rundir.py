@@ -157,8 +157,11 @@ class RunDir:
             raise GensynthError(f"run config {self.config_path} has no valid 'model' entry (an object with the model's "
                                 f"id and config); it was not written by gensynth or is damaged")
         info = config.get("data", {}).get("info", {})
-        if not isinstance(info, dict):
-            raise GensynthError(f"run config {self.config_path} has a damaged 'data.info' entry; restore the file")
+        facts = [info, *(value for value in info.values() if isinstance(value, dict))] if isinstance(info, dict) else []
+        counts = [f["num_classes"] for f in facts if f.get("num_classes") is not None]
+        if not isinstance(info, dict) or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in counts):
+            raise GensynthError(f"run config {self.config_path} has a damaged 'data.info' entry (the facts of the "
+                                f"training data); restore the file")
         return config
 
     def write_config(self, config: dict[str, Any]) -> None:

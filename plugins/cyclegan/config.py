@@ -42,26 +42,30 @@ def receptive_field(d_layers: int) -> int:
 
 @dataclasses.dataclass
 class CycleGANConfig(ModelConfig):
-    image_size: int = field(28, help="image height and width in pixels, a multiple of 4 (the generator halves it twice)")
+    image_size: int = field(28, help="image height and width in pixels, a multiple of 4 (the generator halves it twice)",
+                            ge=8, le=1024)
     channels_a: int = field(1, help="channels of domain A images: 1 (grey) or 3 (RGB)", choices=(1, 3))
     channels_b: int = field(1, help="channels of domain B images: 1 (grey) or 3 (RGB)", choices=(1, 3))
-    ngf: int = field(32, help="generator feature maps in its first layer (reference: 64; 32 keeps CPU training practical)")
-    ndf: int = field(32, help="discriminator feature maps in its first layer (reference: 64)")
-    n_blocks: int | None = field(None, help="residual blocks in each generator; none = the reference's 6 up to 128 px, 9 above")
+    ngf: int = field(32, help="generator feature maps in its first layer (reference: 64; 32 keeps CPU training practical)",
+                     ge=1, le=1024)
+    ndf: int = field(32, help="discriminator feature maps in its first layer (reference: 64)", ge=1, le=1024)
+    n_blocks: int | None = field(None, help="residual blocks in each generator; none = the reference's 6 up to 128 px, 9 above",
+                                  ge=0, le=64)
     d_layers: int | None = field(
         None, help="stride-2 layers of each PatchGAN discriminator, setting its receptive field: 1 = 16x16, "
-                   "2 = 34x34, 3 = 70x70 (reference), 4 = 142x142; none = 3 from 128 px, 2 from 16 px, 1 below")
+                   "2 = 34x34, 3 = 70x70 (reference), 4 = 142x142; none = 3 from 128 px, 2 from 16 px, 1 below",
+        ge=1)
     gan_mode: str = field("lsgan", help="adversarial loss: lsgan = least squares (reference), vanilla = cross-entropy",
                           choices=("lsgan", "vanilla"))
-    lambda_a: float = field(10.0, help="weight of the cycle loss A -> B -> A")
-    lambda_b: float = field(10.0, help="weight of the cycle loss B -> A -> B")
+    lambda_a: float = field(10.0, help="weight of the cycle loss A -> B -> A", ge=0)
+    lambda_b: float = field(10.0, help="weight of the cycle loss B -> A -> B", ge=0)
     lambda_identity: float = field(
-        0.5, help="weight of the identity loss as a fraction of lambda_a/lambda_b (0 = off; needs channels_a == channels_b)")
-    pool_size: int = field(50, help="past fakes kept per domain to train the discriminators on (0 = only the newest)")
-    lr: float = field(2e-4, help="Adam learning rate of the generators and of the discriminators")
-    beta1: float = field(0.5, help="Adam beta1")
-    beta2: float = field(0.999, help="Adam beta2")
+        0.5, help="weight of the identity loss as a fraction of lambda_a/lambda_b (0 = off; needs channels_a == channels_b)", ge=0)
+    pool_size: int = field(50, help="past fakes kept per domain to train the discriminators on (0 = only the newest)", ge=0)
+    lr: float = field(2e-4, help="Adam learning rate of the generators and of the discriminators", gt=0)
+    beta1: float = field(0.5, help="Adam beta1", ge=0, lt=1)
+    beta2: float = field(0.999, help="Adam beta2", ge=0, lt=1)
     decay_start: float = field(
         0.5, help="fraction of the training steps after which the learning rate decays linearly to zero "
-                  "(reference: 100 constant + 100 decaying epochs = 0.5; 1 = never decays)")
-    init_gain: float = field(0.02, help="standard deviation of the normal initialisation of every convolution")
+                  "(reference: 100 constant + 100 decaying epochs = 0.5; 1 = never decays)", ge=0, le=1)
+    init_gain: float = field(0.02, help="standard deviation of the normal initialisation of every convolution", gt=0)

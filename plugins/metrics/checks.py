@@ -12,12 +12,13 @@ import torch
 from gensynth import GensynthError
 
 
-def require_finite(tensor: torch.Tensor, what: str) -> None:
-    """A one-line GensynthError when ``tensor`` (named ``what``, e.g. ``generated features``) holds NaN or inf."""
+def require_finite(tensor: torch.Tensor, what: str, rows: bool = False) -> None:
+    """A one-line GensynthError when ``tensor`` (named ``what``, e.g. ``generated features``) holds NaN or inf;
+    ``rows``: count the rows (samples) that do, else the values."""
     finite = torch.isfinite(tensor)
     if bool(finite.all()):
         return
-    if tensor.ndim == 2:
+    if rows:
         rows = int((~finite).any(dim=1).sum())
         where = f"{rows:,} of {len(tensor):,} rows"
     else:
@@ -31,4 +32,4 @@ def require_features(tensor: torch.Tensor, what: str, metric: str) -> None:
     if tensor.ndim != 2 or tensor.shape[1] == 0:
         raise GensynthError(f"{metric} needs the {what} as a matrix (samples, dimensions), got shape "
                             f"{tuple(tensor.shape)}")
-    require_finite(tensor, what)
+    require_finite(tensor, what, rows=True)

@@ -10,8 +10,9 @@ eigenvalues of a symmetric matrix similar to Σ1 Σ2:
 * when both are rank-deficient (fewer samples than dimensions), ``M = Σ1^½ Σ2 Σ1^½``
   with ``Σ1^½`` from a full symmetric eigendecomposition.
 
-Then ``tr((Σ1 Σ2)^½) = Σ sqrt(eig(M))``; eigenvalues that rounding leaves
-slightly negative are set to zero. A matrix that is not a covariance (not
+Then ``tr((Σ1 Σ2)^½) = Σ sqrt(eig(M))``; eigenvalues within rounding of zero
+(below ``n · eps · largest``, or slightly negative) count as zero, since their
+square roots would turn rounding noise into a bias. A matrix that is not a covariance (not
 symmetric, or with clearly negative eigenvalues) is an error, not clipped, and
 so are NaN or infinite statistics; errors name the side (``names``). The
 covariance is the unbiased one (``N - 1``), as in pytorch-fid and torch-fidelity.
@@ -45,11 +46,17 @@ def trace_sqrt_product(cov1: torch.Tensor, cov2: torch.Tensor, names: tuple[str,
             middle = lower.T @ other @ lower
             values = torch.linalg.eigvalsh((middle + middle.T) / 2)
             _require_psd(values, f"{name_o} covariance")  # congruent to Σ': the same signs of eigenvalues
-            return float(values.clamp(min=0).sqrt().sum())
+            return _sum_of_roots(values)
     root1 = psd_sqrt(cov1, f"{names[0]} covariance")
     _require_psd(torch.linalg.eigvalsh(cov2), f"{names[1]} covariance")
     middle = root1 @ cov2 @ root1
-    return float(torch.linalg.eigvalsh((middle + middle.T) / 2).clamp(min=0).sqrt().sum())
+    return _sum_of_roots(torch.linalg.eigvalsh((middle + middle.T) / 2))
+
+
+def _sum_of_roots(eigenvalues: torch.Tensor) -> float:
+    """``Σ sqrt(λ)`` over the eigenvalues of a positive semi-definite matrix, those within rounding of zero as zero."""
+    noise = len(eigenvalues) * torch.finfo(eigenvalues.dtype).eps * float(eigenvalues.abs().max())
+    return float(torch.where(eigenvalues > noise, eigenvalues, 0).sqrt().sum())
 
 
 def frechet_distance(mean1: torch.Tensor, cov1: torch.Tensor, mean2: torch.Tensor, cov2: torch.Tensor,

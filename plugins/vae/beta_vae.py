@@ -14,7 +14,7 @@ from typing import Any, Mapping
 
 import torch
 
-from gensynth import Batch, GensynthError
+from gensynth import Batch
 from gensynth.plugins.vae.config import BetaVAEConfig
 from gensynth.plugins.vae.vae import VAE
 
@@ -24,9 +24,6 @@ class BetaVAE(VAE):
     objective = "objective"
 
     def __init__(self, config: BetaVAEConfig) -> None:
-        for name in ("beta", "kl_warmup_steps"):
-            if getattr(config, name) < 0:
-                raise GensynthError(f"config field {name!r} must be 0 or more, got {getattr(config, name)}")
         super().__init__(config)
         self.steps_done = 0
 

@@ -32,8 +32,6 @@ class CVAE(VAE):
     config: CVAEConfig
 
     def __init__(self, config: CVAEConfig) -> None:
-        if config.num_classes < 1:
-            raise GensynthError(f"config field 'num_classes' must be at least 1, got {config.num_classes}")
         super().__init__(config)
 
     @property

@@ -20,7 +20,7 @@ import math
 
 import torch
 
-from gensynth import Batch, GensynthError, Model, Phase, side_by_side
+from gensynth import Batch, Model, Phase, side_by_side
 from gensynth.plugins.vae.config import VAEConfig
 from gensynth.plugins.vae.likelihoods import likelihood
 from gensynth.plugins.vae.networks import Decoder, Encoder
@@ -34,16 +34,6 @@ def gaussian_kl(mean: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
     return 0.5 * (mean.square() + log_var.exp() - 1 - log_var).sum(1)
 
 
-def check_config(config: VAEConfig) -> None:
-    """Raise a GensynthError for values the model cannot be built or trained with."""
-    for name in ("latent_dim", "width"):
-        if getattr(config, name) < 1:
-            raise GensynthError(f"config field {name!r} must be at least 1, got {getattr(config, name)}")
-    for name in ("gaussian_scale", "lr"):
-        if not getattr(config, name) > 0:
-            raise GensynthError(f"config field {name!r} must be positive, got {getattr(config, name)}")
-
-
 class VAE(Model):
     """Convolutional VAE for 28, 32 or 64 px grey or RGB images."""
 
@@ -53,7 +43,6 @@ class VAE(Model):
 
     def __init__(self, config: VAEConfig) -> None:
         super().__init__(config)
-        check_config(config)
         c, conditions = config, self.condition_size()
         self.encoder = Encoder(c.channels, c.image_size, c.width, c.latent_dim, conditions)
         self.decoder = Decoder(c.channels, c.image_size, c.width, c.latent_dim, conditions)
