@@ -18,7 +18,7 @@ must be refused with one line naming the owner. At the end the final weights and
 the whole training state (optimizers, schedulers, RNG, step) of both runs must be
 bit-identical, and no temporary file may be left.
 
-    OMP_NUM_THREADS=1 python benchmarks/kill_soak.py [--kills 24] [--steps 800] [--seed 0] [--max-delay 12]
+    OMP_NUM_THREADS=1 python benchmarks/kill_soak.py [--kills 24] [--steps 500] [--seed 0] [--max-delay SECONDS]
 """
 
 from __future__ import annotations
@@ -121,23 +121,30 @@ def same(a, b) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=24)
-    parser.add_argument("--steps", type=int, default=800)
+    parser.add_argument("--steps", type=int, default=500)
     parser.add_argument("--seed", type=int, default=0, help="seed of the kill delays")
-    parser.add_argument("--max-delay", type=float, default=12.0, help="kill delays are uniform in [0, this] seconds")
+    parser.add_argument("--max-delay", type=float,
+                        help="kill delays are uniform in [0, this] seconds [default: 2.5 x the straight run's time "
+                             "to its first checkpoint, so kills land in start-up, in training and in writes]")
     parser.add_argument("--out", type=Path, help="folder for the two runs [default: a temporary folder]")
     args = parser.parse_args()
     root = args.out or Path(tempfile.mkdtemp(prefix="gensynth-soak-"))
     shutil.rmtree(root / "straight", ignore_errors=True)
     shutil.rmtree(root / "killed", ignore_errors=True)
     command = [*TRAIN, "--steps", str(args.steps)]
-    print(f"kill -9 soak: {args.kills} kills, {args.steps} steps, delays uniform in [0, {args.max_delay}] s "
-          f"(seed {args.seed}); load average {os.getloadavg()[0]:.1f}; {root}")
+    print(f"kill -9 soak: {args.kills} kills, {args.steps} steps (seed {args.seed}); load average "
+          f"{os.getloadavg()[0]:.1f}; {root}")
 
     began = time.perf_counter()
     straight = gensynth(*command, "--out", str(root / "straight"))
+    while not RunDir(root / "straight").checkpoints() and straight.poll() is None:
+        time.sleep(0.05)
+    first_checkpoint = time.perf_counter() - began
     _, err = straight.communicate()
     assert straight.returncode == 0, err
-    print(f"straight run: {time.perf_counter() - began:.0f} s")
+    max_delay = args.max_delay or 2.5 * first_checkpoint
+    print(f"straight run: {time.perf_counter() - began:.0f} s, first checkpoint after {first_checkpoint:.1f} s; "
+          f"kill delays uniform in [0, {max_delay:.1f}] s")
 
     rng = random.Random(args.seed)
     killed_dir = root / "killed"
@@ -154,7 +161,7 @@ def main() -> None:
             if counts["kills"] == args.kills // 2 and not counts["second writers refused"]:
                 refusal = second_writer(command, killed_dir, proc)
                 counts["second writers refused"] += bool(refusal)
-            deadline = time.monotonic() + rng.uniform(0, args.max_delay)
+            deadline = time.monotonic() + rng.uniform(0, max_delay)
             while proc.poll() is None and time.monotonic() < deadline:
                 time.sleep(0.01)
         if counts["kills"] >= args.kills or proc.poll() is not None:

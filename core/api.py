@@ -154,8 +154,10 @@ def train(
                             [(f"data[{domain}]", text) for domain, text in data.items()]):
         check_spec(spec_text, registry, name)
     run = RunDir(out)
-    with RunLock(run.path, "gensynth train", enabled=writes_run_dir()):
-        run.check_start(resume)
+    main = writes_run_dir()  # the other processes of a multi-process run read the run but never write it
+    with RunLock(run.path, "gensynth train", enabled=main):
+        if main:
+            run.check_start(resume)
         recorded = run.read_config() if resume and run.exists() else None
         if recorded is not None:
             if recorded["model"]["id"] != spec.id:  # before the recipe, which is the other model's
