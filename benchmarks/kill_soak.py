@@ -4,8 +4,13 @@ One tiny DCGAN on ``digits`` (frequent checkpoints and sample grids, so kills
 land inside writes) is trained twice with the same command: straight through
 into ``straight/``, and into ``killed/`` by processes that are each killed with
 SIGKILL after a random delay (seeded) and restarted with ``--resume``, until
-``--kills`` kills, after which the last one runs to the end. After every kill
-the script checks the run directory:
+``--kills`` kills, after which the last one runs to the end. One kill in four
+comes during start-up (a delay from the process's start, up to the straight
+run's time to its first checkpoint); the others come while the process trains
+(a delay from the moment it has accepted the start and written ``config.json``,
+up to ten checkpoint intervals), so
+kills land in checkpoint, config and sample writes. After every kill the script
+checks the run directory:
 
 * corrupt files: ``config.json`` must parse, every complete checkpoint folder
   must load, ``model.safetensors`` and every sample grid must open;
@@ -18,7 +23,7 @@ must be refused with one line naming the owner. At the end the final weights and
 the whole training state (optimizers, schedulers, RNG, step) of both runs must be
 bit-identical, and no temporary file may be left.
 
-    OMP_NUM_THREADS=1 python benchmarks/kill_soak.py [--kills 24] [--steps 500] [--seed 0] [--max-delay SECONDS]
+    OMP_NUM_THREADS=1 python benchmarks/kill_soak.py [--kills 24] [--steps 1000] [--seed 0] [--max-delay SECONDS]
 """
 
 from __future__ import annotations
@@ -40,9 +45,10 @@ from safetensors.torch import load_file
 
 from gensynth._training.rundir import RunDir
 
+CHECKPOINT_EVERY = 5
 TRAIN = ["train", "dcgan", "--data", "digits", "--set", "g_width=8", "--set", "d_width=8", "--set", "latent_dim=16",
-         "--batch-size", "16", "--device", "cpu", "--quiet", "--checkpoint-every", "5", "--sample-every", "3",
-         "--keep-checkpoints", "2", "--log-every", "5"]
+         "--batch-size", "16", "--device", "cpu", "--quiet", "--checkpoint-every", str(CHECKPOINT_EVERY),
+         "--sample-every", "3", "--keep-checkpoints", "2", "--log-every", "5"]
 
 
 def gensynth(*args: str) -> subprocess.Popen:
@@ -61,6 +67,14 @@ def owner(run: Path) -> int | None:
         return json.loads((run / ".lock").read_text()).get("pid")
     except (OSError, ValueError):
         return None
+
+
+def wrote_config(run: Path, since: float) -> bool:
+    """Whether ``config.json`` was written after ``since`` (a start writes it once it is accepted)."""
+    try:
+        return (run / "config.json").stat().st_mtime >= since
+    except OSError:
+        return False
 
 
 def second_writer(command: list[str], run: Path, proc: subprocess.Popen) -> str:
@@ -121,11 +135,11 @@ def same(a, b) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=24)
-    parser.add_argument("--steps", type=int, default=500)
+    parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0, help="seed of the kill delays")
     parser.add_argument("--max-delay", type=float,
-                        help="kill delays are uniform in [0, this] seconds [default: 2.5 x the straight run's time "
-                             "to its first checkpoint, so kills land in start-up, in training and in writes]")
+                        help="delays of the kills during training are uniform in [0, this] seconds after the process "
+                             "has started training [default: ten checkpoint intervals of the straight run]")
     parser.add_argument("--out", type=Path, help="folder for the two runs [default: a temporary folder]")
     args = parser.parse_args()
     root = args.out or Path(tempfile.mkdtemp(prefix="gensynth-soak-"))
@@ -142,9 +156,12 @@ def main() -> None:
     first_checkpoint = time.perf_counter() - began
     _, err = straight.communicate()
     assert straight.returncode == 0, err
-    max_delay = args.max_delay or 2.5 * first_checkpoint
-    print(f"straight run: {time.perf_counter() - began:.0f} s, first checkpoint after {first_checkpoint:.1f} s; "
-          f"kill delays uniform in [0, {max_delay:.1f}] s")
+    total = time.perf_counter() - began
+    interval = (total - first_checkpoint) / (args.steps / CHECKPOINT_EVERY - 1)
+    max_delay = args.max_delay or 10 * interval
+    print(f"straight run: {total:.0f} s, first checkpoint after {first_checkpoint:.1f} s, then one every "
+          f"{interval:.2f} s; kills: 1 in 4 uniform in [0, {first_checkpoint:.1f}] s from the start, the others "
+          f"uniform in [0, {max_delay:.1f}] s from when the process starts training")
 
     rng = random.Random(args.seed)
     killed_dir = root / "killed"
@@ -154,14 +171,23 @@ def main() -> None:
     refusal = ""
     began = time.perf_counter()
     while True:
+        latest = RunDir(killed_dir).latest_checkpoint()
+        if latest and latest[0] == args.steps:
+            break  # killed after its last checkpoint: the run is complete
         stale_lock = (killed_dir / ".lock").exists()  # left by the killed owner, with its pid
+        spawned = time.time()
         proc = gensynth(*command, "--out", str(killed_dir), "--resume")
         counts["starts"] += 1
         if counts["kills"] < args.kills:
             if counts["kills"] == args.kills // 2 and not counts["second writers refused"]:
                 refusal = second_writer(command, killed_dir, proc)
                 counts["second writers refused"] += bool(refusal)
-            deadline = time.monotonic() + rng.uniform(0, max_delay)
+            if counts["kills"] % 4 == 0:
+                deadline = time.monotonic() + rng.uniform(0, first_checkpoint)
+            else:  # once this process has accepted the start (it writes config.json then) and trains
+                while not wrote_config(killed_dir, spawned) and proc.poll() is None:
+                    time.sleep(0.01)
+                deadline = time.monotonic() + rng.uniform(0, max_delay)
             while proc.poll() is None and time.monotonic() < deadline:
                 time.sleep(0.01)
         if counts["kills"] >= args.kills or proc.poll() is not None:

@@ -281,7 +281,7 @@ def test_run_records_a_spec_per_domain_and_refuses_other_data_on_resume(tmp_path
     api.train("cyclegan", data, tmp_path / "r", epochs=1, config=TINY, batch_size=3, device="cpu")
     run = RunDir(tmp_path / "r")
     assert run.read_config()["data"]["spec"] == data and run.latest_checkpoint()[0] == 3  # 10 // 3, the largest domain
-    with pytest.raises(GensynthError, match=re.escape(f"trained on --data-a {data['a']} --data-b {data['b']}, not --data unp")):
+    with pytest.raises(GensynthError, match=re.escape(f"trained on data={data!r}, not data='unp")):
         api.train("cyclegan", f"unpaired:{unpaired}", run.path, steps=4, config=TINY, batch_size=3, device="cpu",
                   resume=True)
 

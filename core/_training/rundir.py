@@ -256,8 +256,10 @@ class RunDir:
         tree, tensors = split_state(state, "state")
         save_file(tensors, str(tmp / STATE_TENSORS))
         (tmp / STATE_JSON).write_text(json.dumps(tree))
+        # The weights first: a kill between the two leaves model.safetensors one checkpoint ahead (a resume
+        # retrains that step and rewrites it), never behind a finished run's last checkpoint.
+        write_atomic(self.weights_path, lambda p: shutil.copyfile(tmp / WEIGHTS, p))
         publish_dir_atomic(tmp, final)
-        write_atomic(self.weights_path, lambda p: shutil.copyfile(final / WEIGHTS, p))
         for _, old in self.checkpoints()[:-keep] if keep > 0 else []:
             shutil.rmtree(old, ignore_errors=True)
         return final

@@ -162,17 +162,7 @@ class Trainer:
         if start >= opts.steps:
             raise GensynthError(f"the run is already at step {start} of {opts.steps}; pass a larger "
                                 f"{option('steps')} to continue")
-        recorded = state.get("horizon") if state is not None else None
-        planned = recorded if isinstance(recorded, int) and recorded > 0 else opts.steps  # older checkpoints: --steps
-        horizon = max(planned, opts.steps) if extend else planned
-        schedulers = model.configure_schedulers(optimizers, max(horizon, opts.steps))
-        if opts.steps > horizon:
-            if schedulers:
-                raise GensynthError(
-                    f"cannot train to step {opts.steps}: the run's learning-rate schedules were planned to end at step "
-                    f"{horizon}; pass {option('extend', True)} to re-plan them over {opts.steps} steps, or give "
-                    f"{option('steps', horizon)} or less")
-            horizon = opts.steps  # nothing is scheduled: the horizon is only recorded
+        schedulers, planned, horizon = self._schedules(optimizers, state, extend)
         phases = model.training_phases()
         unknown = [p.optimizer for p in phases if p.optimizer not in optimizers]
         if unknown:
@@ -383,6 +373,23 @@ class Trainer:
         ctx.last_checkpoint = self.run.save_checkpoint(step, self.model, state, metadata, self.options.keep_checkpoints)
         ctx.logger.flush()
         self._hook(ctx, "on_checkpoint_saved", run=ctx, step=step, path=ctx.last_checkpoint)
+
+    def _schedules(self, optimizers, state: dict[str, Any] | None, extend: bool) -> tuple[dict[str, Any], int, int]:
+        """``(schedulers, planned, horizon)``: the schedulers of this run, the horizon the checkpoint planned them
+        for (``--steps`` for a new run or an older checkpoint) and this run's horizon."""
+        steps = self.options.steps
+        recorded = state.get("horizon") if state is not None else None
+        planned = recorded if isinstance(recorded, int) and recorded > 0 else steps
+        horizon = max(planned, steps) if extend else planned
+        schedulers = self.model.configure_schedulers(optimizers, max(horizon, steps))
+        if steps > horizon:
+            if schedulers:
+                raise GensynthError(
+                    f"cannot train to step {steps}: the run's learning-rate schedules were planned to end at step "
+                    f"{horizon}; pass {option('extend', True)} to re-plan them over {steps} steps, or give "
+                    f"{option('steps', horizon)} or less")
+            horizon = steps  # nothing is scheduled: the horizon is only recorded
+        return schedulers, planned, horizon
 
     def _check_resumable(self, folder: Path, state: dict[str, Any], runtime: Runtime,
                          allow_world_size_change: bool) -> None:
