@@ -5,7 +5,9 @@ Inception pool features at N = 10,000, D = 2,048); both implementations get the
 same means and covariances. Like against like: each run of each side computes
 the whole distance from the same statistics, the runs alternate (gensynth,
 pytorch-fid, gensynth, ...), both sides run ``--runs`` times, and the table
-gives the median and the fastest run of each and the ratio of the medians.
+gives the median and the fastest run of each, in wall time and in CPU time of
+this process (the steadier figure on a shared machine when threads are pinned),
+and the ratios of the medians.
 
 A second case has rank-deficient covariances (``--small-n`` < D samples), where
 gensynth takes its eigendecomposition route; its value is compared with the
@@ -53,29 +55,31 @@ def eigvals_fid(mu1, sigma1, mu2, sigma2) -> float:
     return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * trace_sqrt)
 
 
-def alternate(sides: dict[str, callable], runs: int) -> dict[str, tuple[float, list[float]]]:
-    """``{name: (value, [seconds per run])}``, the sides run in turn, ``runs`` times each."""
-    out: dict[str, tuple[float, list[float]]] = {name: (math.nan, []) for name in sides}
+def alternate(sides: dict[str, callable], runs: int) -> dict[str, tuple[float, list[float], list[float]]]:
+    """``{name: (value, [wall seconds per run], [CPU seconds per run])}``, the sides in turn, ``runs`` times each."""
+    out: dict[str, tuple[float, list[float], list[float]]] = {name: (math.nan, [], []) for name in sides}
     for _ in range(runs):
         for name, fn in sides.items():
-            began = time.perf_counter()
+            wall, cpu = time.perf_counter(), time.process_time()
             value = float(fn())
-            out[name] = (value, [*out[name][1], time.perf_counter() - began])
+            _, walls, cpus = out[name]
+            out[name] = (value, [*walls, time.perf_counter() - wall], [*cpus, time.process_time() - cpu])
     return out
 
 
-def report(title: str, results: dict[str, tuple[float, list[float]]], reference: str) -> None:
+def report(title: str, results: dict[str, tuple[float, list[float], list[float]]], reference: str) -> None:
     print(f"\n{title}\n")
-    print("| implementation | FID | median s | fastest s | runs | relative difference to gensynth |")
+    print("| implementation | FID | wall s: median (fastest) | CPU s: median (fastest) | runs | "
+          "relative difference to gensynth |")
     print("|---|---|---|---|---|---|")
-    ours = results["gensynth frechet_distance"][0]
-    for name, (value, times) in results.items():
-        diff = abs(value - ours) / abs(ours)
-        print(f"| {name} | {value:.10f} | {statistics.median(times):.3f} | {min(times):.3f} | {len(times)} | "
-              f"{diff:.1e} |")
+    ours = results["gensynth frechet_distance"]
+    for name, (value, walls, cpus) in results.items():
+        diff = abs(value - ours[0]) / abs(ours[0])
+        print(f"| {name} | {value:.10f} | {statistics.median(walls):.3f} ({min(walls):.3f}) | "
+              f"{statistics.median(cpus):.3f} ({min(cpus):.3f}) | {len(walls)} | {diff:.1e} |")
     if reference in results:
-        ratio = statistics.median(results[reference][1]) / statistics.median(results["gensynth frechet_distance"][1])
-        print(f"\nspeed-up over {reference} (ratio of medians): {ratio:.1f}x")
+        wall, cpu = (statistics.median(results[reference][i]) / statistics.median(ours[i]) for i in (1, 2))
+        print(f"\nspeed-up over {reference} (ratio of medians): {wall:.1f}x in wall time, {cpu:.1f}x in CPU time")
 
 
 def main() -> None:
