@@ -138,7 +138,9 @@ def latest_state(run: Path) -> dict:
 
 
 def assert_same_run(a: Path, b: Path) -> None:
-    """Bit-exact: weights, optimizer moments, every process's random state and model training state."""
+    """Bit-exact: weights, optimizer moments, every process's random state and model training state; rank 0 alone
+    locked the run (another rank's lock would have refused it) and let go of it."""
+    assert not (a / ".lock").exists() and not (b / ".lock").exists()
     wa, wb = weights(a), weights(b)
     assert wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
     sa, sb = latest_state(a), latest_state(b)
@@ -220,7 +222,7 @@ def test_resuming_with_another_number_of_processes_is_refused_in_one_line_unless
     assert "--allow-world-size-change" in lines[0]
     assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before  # a refusal changes nothing
     result = CliRunner().invoke(cli, [*GAN_TRAIN, "--out", str(run), "--resume", "--steps", "250",
-                                      "--allow-world-size-change"])
+                                      "--allow-world-size-change", "--extend"])  # mlp-gan's schedules end at 240
     assert result.exit_code == 0, result.output
     state = latest_state(run)
     assert state["step"] == 250 and state["world_size"] == 1 and state["other_ranks"] == []
@@ -241,7 +243,7 @@ def test_each_process_takes_its_share_of_the_global_batch_in_the_single_process_
     for _ in range(4):
         expected, parts = next(whole), [next(h) for h in halves]
         assert all(torch.equal(torch.cat([p[d]["y"] for p in parts]), expected[d]["y"]) for d in domains)
-    with pytest.raises(GensynthError, match=r"--batch-size 9 is the global batch and must split evenly over the 2 "
+    with pytest.raises(GensynthError, match=r"batch_size=9 is the global batch and must split evenly over the 2 "
                                             r"processes; use 8 or 10"):
         open_batches(data, 9, 0, rank=0, world_size=2)
 
@@ -295,5 +297,5 @@ def test_a_process_group_needs_torchrun_and_one_gpu_per_process(monkeypatch):
         Runtime.create("cpu")
     with pytest.raises(GensynthError, match="under torchrun each process takes the GPU of its LOCAL_RANK"):
         Runtime.create("cuda:1")
-    with pytest.raises(GensynthError, match="--device mps cannot train with several processes"):
+    with pytest.raises(GensynthError, match="device='mps' cannot train with several processes"):
         Runtime.create("mps")

@@ -20,6 +20,7 @@ from safetensors.torch import load_file, save_file
 from gensynth import api
 from gensynth._errors import GensynthError
 from gensynth._training.lock import RunLock, holder
+from gensynth._training.processes import writes_run_dir
 from gensynth._training.rundir import RunDir
 from gensynth.cli.main import cli
 
@@ -80,6 +81,23 @@ def test_a_second_writer_is_refused_naming_the_owner_and_a_killed_owner_is_taken
     with RunLock(run, "next"):
         assert holder(run).pid == os.getpid() and holder(run).command == "next"
     assert not (run / ".lock").exists()
+
+
+def test_only_the_main_process_of_a_torchrun_run_takes_the_lock(tmp_path, monkeypatch):
+    child = hold_lock_in_child(tmp_path / "r")  # rank 0 of a torchrun run, training
+    try:
+        monkeypatch.setenv("WORLD_SIZE", "2")
+        monkeypatch.setenv("RANK", "1")
+        assert not writes_run_dir()
+        with RunLock(tmp_path / "r", "gensynth train", enabled=writes_run_dir()):
+            pass  # rank 1 reads the run while rank 0 owns it: not refused
+        monkeypatch.setenv("RANK", "0")
+        with pytest.raises(GensynthError, match=f"is in use by process {child.pid}"):
+            with RunLock(tmp_path / "r", "gensynth train", enabled=writes_run_dir()):
+                pass
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
 
 
 def test_a_forked_child_does_not_keep_the_lock(tmp_path):

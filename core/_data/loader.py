@@ -38,7 +38,7 @@ def share_of(batch_size: int, world_size: int) -> int:
     if batch_size % world_size:
         lower = batch_size - batch_size % world_size
         suggestion = f"{lower} or {lower + world_size}" if lower else f"{world_size}"
-        raise GensynthError(f"--batch-size {batch_size} is the global batch and must split evenly over the "
+        raise GensynthError(f"{option('batch_size', batch_size)} is the global batch and must split evenly over the "
                             f"{world_size} processes; use {suggestion}")
     return batch_size // world_size
 
