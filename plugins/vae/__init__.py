@@ -1,13 +1,15 @@
-"""Built-in VAE models (vae, beta-vae, cvae, iwae). Torch-free: registration only declares metadata
+"""Built-in VAE models (vae, beta-vae, cvae, iwae, vq-vae). Torch-free: registration only declares metadata
 and lazy targets."""
 
 from gensynth import ModelSpec, Recipe, hookimpl
-from gensynth.plugins.vae.config import BetaVAEConfig, CVAEConfig, IWAEConfig, VAEConfig
+from gensynth.plugins.vae.config import BetaVAEConfig, CVAEConfig, IWAEConfig, VAEConfig, VQVAEConfig
 
 GENSYNTH_API = ">=1.0,<2"
 
 #: Narrow layers for the conformance kit (``gensynth check``) and tests.
 TEST_CONFIG = {"width": 4, "latent_dim": 4}
+VQ_TEST_CONFIG = {"width": 4, "blocks": 1, "codebook_size": 8, "code_dim": 4, "prior_dim": 16, "prior_layers": 1,
+                  "prior_heads": 2}
 
 
 def residual(prior: str) -> Recipe:
@@ -39,6 +41,8 @@ _MODELS = (
      "Class-conditional VAE (Sohn et al. 2015): generates a chosen class; needs labelled data", "normal"),
     ("iwae", "iwae:IWAE", IWAEConfig, ("latent", "reconstruct"),
      "Importance-weighted autoencoder (Burda et al. 2016): the VAE trained on the k-sample bound", "mixture"),
+    ("vq-vae", "vqvae:VQVAE", VQVAEConfig, ("reconstruct",),
+     "VQ-VAE (van den Oord et al. 2017): discrete codes, EMA codebook, transformer prior trained as stage 2", None),
 )
 
 
@@ -48,6 +52,6 @@ def register_models(register):
         register(ModelSpec(
             name=name, family="vae", summary=summary, target=f"gensynth.plugins.vae.{target}", config=config,
             data="image", resolutions=(28, 32, 64), channels=(1, 3), capabilities=capabilities,
-            test_config=dict(TEST_CONFIG),
+            test_config=dict(TEST_CONFIG if prior else VQ_TEST_CONFIG),
             recipes=(residual(prior), CONV) if prior else (), default_recipe="residual" if prior else "",
         ))

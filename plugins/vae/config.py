@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from gensynth import ModelConfig, field
+from gensynth import GensynthError, ModelConfig, field
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 PRIORS = ("normal", "mixture")
@@ -79,3 +79,33 @@ class CVAEConfig(VAEConfig):
 class IWAEConfig(GaussianLatentConfig):
     k: int = field(5, help="importance samples per image in the training bound (1: the VAE's ELBO)", ge=1, le=4096)
 
+
+@dataclasses.dataclass
+class VQVAEConfig(ImageLikelihoodConfig):
+    """VQ-VAE: networks and codebook (stage 1), and the transformer prior over the codes (stage 2)."""
+
+    width: int = field(16, help="feature maps of the first encoder and last decoder convolution (doubled at the "
+                                "code map's resolution, a quarter of the image's side)", ge=1, le=4096)
+    blocks: int = field(2, help="residual blocks of the encoder and of the decoder at the code map's resolution",
+                        ge=0, le=64)
+    codebook_size: int = field(512, help="number of codes K in the codebook", ge=2, le=65536)
+    code_dim: int = field(16, help="dimension of each code vector", ge=1, le=4096)
+    commitment: float = field(0.25, help="weight beta of the commitment loss |z_e - sg(z_q)|^2", ge=0)
+    ema_decay: float = field(0.99, help="decay of the codebook's moving averages (EMA codebook updates); "
+                                        "0: learn the codebook by gradient with the codebook loss", ge=0, lt=1)
+    restart_threshold: float = field(1.0, help="restart a code whose moving-average count of assigned vectors per "
+                                               "batch falls below this, on a random encoder output (0: never)", ge=0)
+    lr: float = field(1e-3, help="Adam learning rate of the autoencoder (stage 1)", gt=0)
+    prior_start: float = field(0.5, help="fraction of the training steps after which the autoencoder is fixed and "
+                                         "the prior over its codes trains (stage 2)", gt=0, lt=1)
+    prior_dim: int = field(64, help="width of the prior's transformer", ge=8, le=8192)
+    prior_layers: int = field(3, help="transformer layers of the prior", ge=1, le=128)
+    prior_heads: int = field(4, help="attention heads of the prior (must divide prior_dim)", ge=1, le=128)
+    prior_dropout: float = field(0.1, help="dropout in the prior's transformer layers", ge=0, lt=1)
+    prior_lr: float = field(1e-3, help="Adam learning rate of the prior (stage 2)", gt=0)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.prior_dim % self.prior_heads:
+            raise GensynthError(f"prior_heads ({self.prior_heads}) must divide prior_dim ({self.prior_dim}); "
+                                f"pass --set prior_heads=N with N a divisor of {self.prior_dim}")

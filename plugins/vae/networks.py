@@ -104,3 +104,36 @@ class Decoder(nn.Module):
             z = torch.cat([z, condition], dim=1)
         return self.upsample(self.project(z))
 
+
+class CodeEncoder(nn.Module):
+    """The VQ-VAE's encoder: images (N, C, S, S) -> maps (N, D, S/4, S/4) of vectors to quantise.
+
+    Two stride-2 4x4 convolutions (``width`` then ``2 * width`` feature maps), ``blocks``
+    residual blocks at a quarter of the resolution, and a 1x1 convolution to ``code_dim``.
+    """
+
+    def __init__(self, channels: int, width: int, code_dim: int, blocks: int) -> None:
+        super().__init__()
+        self.layers = nn.Sequential(
+            nn.Conv2d(channels, width, 4, 2, 1), activation(), nn.Conv2d(width, 2 * width, 4, 2, 1),
+            *residual_blocks(2 * width, blocks), activation(), nn.Conv2d(2 * width, code_dim, 1),
+        )
+        self.to(memory_format=torch.channels_last)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers(x)
+
+
+class CodeDecoder(nn.Module):
+    """The VQ-VAE's decoder, the encoder mirrored: code maps (N, D, S/4, S/4) -> likelihood parameters (N, C, S, S)."""
+
+    def __init__(self, channels: int, width: int, code_dim: int, blocks: int) -> None:
+        super().__init__()
+        self.layers = nn.Sequential(
+            nn.Conv2d(code_dim, 2 * width, 3, 1, 1), *residual_blocks(2 * width, blocks), activation(),
+            nn.ConvTranspose2d(2 * width, width, 4, 2, 1), activation(), nn.ConvTranspose2d(width, channels, 4, 2, 1),
+        )
+        self.to(memory_format=torch.channels_last)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.layers(z)
