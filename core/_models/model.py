@@ -37,6 +37,11 @@ Batch = Mapping[str, Any]
 LossFn = Callable[[Batch, dict], "tuple[torch.Tensor, dict[str, torch.Tensor]]"]
 
 
+def stage_boundary(fraction: float, total_steps: int) -> int:
+    """The last step of the first ``fraction`` of a run of ``total_steps`` steps (0 for fraction 0)."""
+    return round(fraction * total_steps)
+
+
 @dataclasses.dataclass
 class Phase:
     """One optimisation step of a training iteration.
@@ -50,6 +55,14 @@ class Phase:
     the run's precision, back-propagates, steps the optimizer and calls
     :meth:`Model.after_optimizer_step` with ``name``. Its loss is logged as
     ``loss/<name>``.
+
+    ``start``/``stop`` limit a phase to a part of the run, for a model trained in
+    stages (an autoencoder, then a prior over its codes) without the Trainer
+    knowing: they are fractions of the run's ``--steps`` T, and the phase runs
+    only on the steps ``s`` with ``round(start * T) < s <= round(stop * T)``.
+    Phases whose ranges meet (one's ``stop`` is the other's ``start``) split the
+    steps exactly. Like every schedule over ``--steps``, a resumed run with a
+    larger ``--steps`` moves the boundaries.
     """
 
     name: str
@@ -57,12 +70,19 @@ class Phase:
     loss: LossFn
     every: int = 1
     offset: int = 0
+    start: float = 0.0
+    stop: float = 1.0
 
     def __post_init__(self) -> None:
         if self.every < 1:
             raise ValueError(f"phase {self.name!r}: every must be at least 1, got {self.every}")
+        if not 0 <= self.start < self.stop <= 1:
+            raise ValueError(f"phase {self.name!r}: need 0 <= start < stop <= 1, got start={self.start}, stop={self.stop}")
 
-    def active(self, step: int) -> bool:
+    def active(self, step: int, total_steps: int) -> bool:
+        """Whether the phase runs at ``step`` (1-based) of a run of ``total_steps`` steps."""
+        if not stage_boundary(self.start, total_steps) < step <= stage_boundary(self.stop, total_steps):
+            return False
         return (step - self.offset) % self.every == 0
 
 

@@ -223,7 +223,7 @@ class Trainer:
             batch = next(batches)
             scratch: dict = {}
             for phase in phases:
-                if not phase.active(step):
+                if not phase.active(step, opts.steps):
                     continue
                 optimizer = optimizers[phase.optimizer]
                 optimizer.zero_grad(set_to_none=True)
