@@ -8,7 +8,7 @@ import click
 @click.command()
 @click.argument("run_dir", type=click.Path())
 @click.option("-n", "--num", "n", type=int,
-              help="Number of samples [default: 64]; with --interpolate, of rows [default: 8].")
+              help="Number of samples [default: 64 images, 2,500 points]; with --interpolate, of rows [default: 8].")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--label", type=int, help="Generate this class (models with the 'conditional' capability).")
 @click.option("--interpolate", is_flag=True,
@@ -26,7 +26,8 @@ def sample(run_dir, n, seed, label, interpolate, steps, linear, output, out_dir,
     """
     from gensynth.cli.runs import open_run
     from gensynth._errors import GensynthError
-    from gensynth._models.images import as_images, save_each, save_grid
+    from gensynth._models.images import POINT_PREVIEW_SAMPLES, Mixture, as_images, save_each, save_grid
+    from gensynth._training.rundir import RunDir
     from gensynth._training.runtime import select_device
 
     if n is not None and n < 1:
@@ -35,8 +36,8 @@ def sample(run_dir, n, seed, label, interpolate, steps, linear, output, out_dir,
     if interpolate:
         images, rows_of = _interpolations(run, n or 8, steps, seed, label, linear)
     else:
-        images, rows_of = _samples(run, n or 64, seed, label)
-    images = as_images(images)
+        images, rows_of = _samples(run, n or (POINT_PREVIEW_SAMPLES if run.spec.data == "points" else 64), seed, label)
+    images = as_images(images, Mixture.of(RunDir(run_dir).read_config().get("data", {}).get("info")))
     output = output or f"{run_dir}/sample.png"
     save_grid(images, output, nrow or rows_of)
     click.echo(f"Wrote {output}", err=True)

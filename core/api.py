@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -21,16 +22,21 @@ from gensynth._data.loader import share_of
 from gensynth._errors import GensynthError
 from gensynth._evaluation.cache import file_sha256
 from gensynth._evaluation.session import DEFAULT_EXTRACTOR, Evaluation, EvaluationReport
-from gensynth._evaluation.training import training_evaluation
+from gensynth._evaluation.training import TrainingEvaluation, training_evaluation
 from gensynth._models.model import Model
 from gensynth._discovery.registry import Registry, get_registry
 from gensynth._training.rng import seed_everything
-from gensynth._training.rundir import RunDir, load_weights, save_weights
+from gensynth._training.progress import Progress, make_progress
+from gensynth._training.rundir import RunDir, load_weights, new_run_dir, save_weights
 from gensynth._training.runtime import Runtime, select_device
+from gensynth._training.threads import ENV as THREADS_ENV, use_threads
 from gensynth._metadata.specs import ModelSpec
 from gensynth._training.trainer import RunContext, Trainer, TrainOptions
 from gensynth._models.translation import translate_images, translation_jobs
 from gensynth._version import __version__
+
+#: Where a run goes when no ``out`` is given: ``runs/<model>-<n>``.
+DEFAULT_RUNS = Path("runs")
 
 
 def model_spec(name: str, registry: Registry | None = None) -> ModelSpec:
@@ -84,7 +90,7 @@ def build_model(spec: ModelSpec, config: ModelConfig, seed: int | None = None) -
 def train(
     model: str,
     data: DataSpecs,
-    out: str | Path,
+    out: str | Path | None = None,
     *,
     steps: int | None = None,
     epochs: int | None = None,
@@ -94,10 +100,11 @@ def train(
     allow_world_size_change: bool = False,
     download: bool = False,
     hooks: Iterable[object] = (),
-    progress: bool = False,
+    progress: bool | str | Progress = "auto",
+    threads: int | None = None,
     **options: Any,
 ) -> RunContext:
-    """Train ``model`` on ``data`` into the run directory ``out``.
+    """Train ``model`` on ``data`` into the run directory ``out`` (default: a new ``runs/<model>-<n>``).
 
     ``data`` is a data spec (``"digits"``), or ``{domain: spec}`` for a model that
     learns between domains (``{"a": "digits", "b": "mnist:PATH"}``).
@@ -107,24 +114,33 @@ def train(
     With ``resume``, the run continues from its latest checkpoint; its recorded model
     config and data must match what is asked, and so must the number of processes unless
     ``allow_world_size_change`` (the run then continues, but not bit-exactly).
+    ``threads`` sets torch's CPU threads (default: ``$GENSYNTH_THREADS``, else the idle
+    cores, see :mod:`gensynth._training.threads`). ``progress`` chooses what is printed to
+    stderr: ``"auto"`` (a bar on a terminal or in a notebook, plain lines elsewhere), ``"bar"``,
+    ``"lines"`` or ``"none"`` (see :mod:`gensynth._training.progress`); where the run writes
+    is printed before it starts.
 
-    Under torchrun every process calls this (see docs/distributed.md): rank 0 writes the run
-    directory, and ``batch_size`` is the global batch, split evenly over the processes.
+    Under torchrun every process calls this (see docs/distributed.md): rank 0 chooses and
+    writes the run directory and prints, and ``batch_size`` is the global batch, split evenly
+    over the processes.
     """
     with Runtime.create(options.get("device", TrainOptions.device),
                         options.get("precision", TrainOptions.precision)) as runtime:
         return _train(runtime, model, data, out, steps=steps, epochs=epochs, config=config, recipe=recipe,
                       resume=resume, allow_world_size_change=allow_world_size_change, download=download,
-                      hooks=hooks, progress=progress, **options)
+                      hooks=hooks, progress=progress, threads=threads, **options)
 
 
-def _train(runtime: Runtime, model: str, data: DataSpecs, out: str | Path, *, steps: int | None, epochs: int | None,
-           config: Mapping[str, Any], recipe: str | None, resume: bool, allow_world_size_change: bool, download: bool,
-           hooks: Iterable[object], progress: bool, **options: Any) -> RunContext:
+def _train(runtime: Runtime, model: str, data: DataSpecs, out: str | Path | None, *, steps: int | None,
+           epochs: int | None, config: Mapping[str, Any], recipe: str | None, resume: bool,
+           allow_world_size_change: bool, download: bool, hooks: Iterable[object], progress: bool | str | Progress,
+           threads: int | None, **options: Any) -> RunContext:
     registry = get_registry()
-    run = RunDir(out)
+    if out is None and resume:
+        raise GensynthError("resuming needs the run directory: pass --out RUN_DIR (the run to continue)")
+    run = RunDir(out) if out is not None else None
     spec = model_spec(model, registry)
-    recorded = run.read_config() if resume and run.exists() else None
+    recorded = run.read_config() if run and resume and run.exists() else None
     if recorded is not None:
         trained_with = recorded.get("training", {}).get("recipe") or ""  # "": a run recorded without a recipe
         if recipe is not None and recipe != trained_with:
@@ -133,6 +149,7 @@ def _train(runtime: Runtime, model: str, data: DataSpecs, out: str | Path, *, st
         recipe = trained_with
         if "batch_size" not in options and "batch_size" in recorded.get("training", {}):
             options = {**options, "batch_size": recorded["training"]["batch_size"]}  # the run's, not the recipe's
+    threads_used, threads_note = _training_threads(threads, recorded)
     chosen = spec.recipe(recipe) if recipe != "" else None
     if chosen is not None:
         config = {**chosen.config, **dict(config)}
@@ -140,7 +157,7 @@ def _train(runtime: Runtime, model: str, data: DataSpecs, out: str | Path, *, st
     config_obj = make_config(spec, config)
     if recorded is not None:
         _check_same_run(recorded, spec, config_obj, data)
-    elif run.latest_checkpoint():
+    elif run and run.latest_checkpoint():
         if resume:
             raise GensynthError(f"{run.path} has checkpoints but no config.json, so it cannot be resumed safely; "
                                 "restore its config.json or choose another --out")
@@ -159,16 +176,25 @@ def _train(runtime: Runtime, model: str, data: DataSpecs, out: str | Path, *, st
     opts.validate()
     share_of(opts.batch_size, runtime.world_size)
     evaluate = runtime.on_main(lambda: training_evaluation(net, spec, opts, data, registry)) if opts.eval_every else None
-    # Built and checked before anything is written: a refused hook object or resume leaves the run directory as it was.
-    trainer = Trainer(net, dataset, run.path, opts, model_id=spec.id, manager=registry.manager, hooks=hooks,
-                      progress=progress, evaluate=evaluate, runtime=runtime)
+    reporter = make_progress(progress if runtime.is_main else "none")
+    # Built and checked before anything is written: a refused hook object or resume leaves the run directory as it was
+    # (a default run directory is made below, once nothing can be refused any more).
+    trainer = Trainer(net, dataset, run.path if run else DEFAULT_RUNS, opts, model_id=spec.id,
+                      manager=registry.manager, hooks=hooks, progress=reporter, evaluate=evaluate, runtime=runtime)
     if resume:
         trainer.check_resume(runtime, allow_world_size_change)
 
-    training = {**vars(opts), "recipe": chosen.name if chosen else ""}
+    training = {**vars(opts), "recipe": chosen.name if chosen else "", "threads": threads_used}
+    if run is None:  # a new runs/<model>-<n>, made by rank 0 (mkdir is atomic: runs started at once never share one)
+        run = RunDir(runtime.share(str(new_run_dir(DEFAULT_RUNS, spec.name)) if runtime.is_main else None))
+        trainer.run = run
     runtime.barrier()  # every process has read the run directory before rank 0 changes it
     runtime.on_main(lambda: _write_run_config(run, recorded if resume else None, spec, config_obj, training, data,
                                               dataset))
+    if runtime.is_main:
+        _announce(reporter, spec, data, run, recorded, opts, threads_used, evaluate)
+        if threads_note:
+            reporter.note(threads_note)
     runtime.barrier()
     return trainer.fit(resume=resume, allow_world_size_change=allow_world_size_change)
 
@@ -187,6 +213,33 @@ def _write_run_config(run: RunDir, recorded: dict[str, Any] | None, spec: ModelS
         }
     recorded["training"] = training
     run.write_config(recorded)
+
+
+def _training_threads(threads: int | None, recorded: dict | None) -> tuple[int, str]:
+    """Set torch's CPU threads for training; ``(threads, note)``. A resumed run keeps the count it was
+    trained with unless one is asked for (other counts change the last bits of the results, so the
+    continued run would not be bit-identical to an uninterrupted one; the note says so)."""
+    before = (recorded or {}).get("training", {}).get("threads")
+    asked = threads is not None or bool(os.environ.get(THREADS_ENV))
+    used = use_threads(threads if asked or not before else int(before))
+    note = ""
+    if before and used != before:
+        note = (f"note: the run was trained with {before} CPU thread{'s' * (before != 1)} and continues with {used}; "
+                f"its results will differ in the last digits from an uninterrupted run's (--threads {before} keeps them)")
+    return used, note
+
+
+def _announce(reporter: Progress, spec: ModelSpec, data: DataSpecs, run: RunDir, recorded: dict | None,
+              opts: TrainOptions, threads: int, evaluate: TrainingEvaluation | None) -> None:
+    """Before training starts: where the run writes, what it trains on, how, and what it evaluates."""
+    latest = run.latest_checkpoint() if recorded is not None else None
+    steps = f"steps {latest[0]} to {opts.steps}" if latest else f"{opts.steps} step{'s' * (opts.steps != 1)}"
+    device = select_device(opts.device)
+    where = f"{device.type}, {threads} CPU thread{'s' * (threads != 1)}" if device.type == "cpu" else str(device)
+    reporter.note(f"{spec.id}: {'resuming' if latest else 'training'} {steps} on {describe_specs(data)} "
+                  f"(batch {opts.batch_size}, {where}) into {run.path}")
+    if evaluate is not None:
+        reporter.note(f"{spec.id}: evaluating every {opts.eval_every} steps: {evaluate.describe()}")
 
 
 def _spec_record(data: DataSpecs) -> str | dict[str, str]:
@@ -265,13 +318,15 @@ def evaluate(
     params: Mapping[str, Mapping[str, Any]] = (),
     device: str = "auto",
     save: bool = True,
+    threads: int | None = None,
 ) -> EvaluationReport:
     """Measure ``metrics`` (ids or short names) of the model in ``run_dir`` against ``reference``.
 
     ``reference`` is a data spec (default: the run's ``--data``); ``params`` sets metric
     parameters (``{"kid": {"subset_size": 500}}``). With ``save``, the report is written to
-    ``RUN_DIR/eval/<timestamp>.json`` (``report.path``).
+    ``RUN_DIR/eval/<timestamp>.json`` (``report.path``). ``threads`` sets torch's CPU threads as in :func:`train`.
     """
+    use_threads(threads)
     registry = get_registry()
     run = RunDir(run_dir)
     recorded = run.read_config()
