@@ -71,25 +71,22 @@ def replace_option(args: list[str], name: str, value: str) -> list[str]:
     return out
 
 
-def shrink(args: list[str], mnist: Path | None, divisor: int = STEP_DIVISOR) -> list[str]:
-    """A gensynth command made cheap: training steps and evaluation intervals divided by ``divisor``, an
-    ``--epochs`` run reduced to one epoch of 256 MNIST images, MNIST paths pointed at ``mnist``, and an
-    evaluation on few samples with a quickly trained classifier."""
+def shrink(args: list[str], mnist: Path | None, divisor: float = STEP_DIVISOR, cheap: bool = True) -> list[str]:
+    """A gensynth command made smaller: training steps and evaluation intervals divided by ``divisor`` and
+    MNIST paths pointed at ``mnist``. With ``cheap`` (the test), also an ``--epochs`` run reduced to one
+    epoch and MNIST to 256 images, and an evaluation on few samples with a quickly trained classifier."""
     args = list(args)
     mnist_spec = f"mnist:{mnist}" if mnist else None
     args = [a.replace("mnist:../shared/data/mnist", mnist_spec) if mnist_spec else a for a in args]
     if args[0] == "train":
         for name in ("--steps", "--eval-every"):
             if option(args, name):
-                args = replace_option(args, name, str(max(1, int(option(args, name)) // divisor)))
-        if option(args, "--epochs"):
+                args = replace_option(args, name, str(max(1, round(int(option(args, name)) / divisor))))
+        if cheap and option(args, "--epochs"):
             args = replace_option(args, "--epochs", "1")
-            for name in ("--data", "--data-a", "--data-b"):
-                if (option(args, name) or "").startswith("mnist:"):
-                    args = replace_option(args, name, option(args, name) + "@:256")
-        elif mnist_spec:
+        if cheap and mnist_spec:
             args = [f"{a}@:256" if a == mnist_spec else a for a in args]
-    if args[0] == "evaluate":
+    if cheap and args[0] == "evaluate":
         args += ["--num-samples", "300", "--param", "kid.subset_size=100", "--extractor-option", "steps=30"]
     return args
 

@@ -30,7 +30,7 @@ h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; margin-top: 2em; } 
 table { border-collapse: collapse; margin: .5em 0; } th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: left; }
 th { background: #f4f4f4; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .strip { display: flex; flex-wrap: wrap; gap: 8px; } figure { margin: 0; text-align: center; }
-figure img { width: 180px; image-rendering: pixelated; border: 1px solid #eee; }
+figure img { width: 180px; border: 1px solid #eee; } figure img.pixels { image-rendering: pixelated; }
 figcaption { font-size: .85em; color: #555; } img.curves { max-width: 100%; }
 .note { color: #555; font-size: .9em; } .why { color: #8a4b00; } code { background: #f4f4f4; padding: 0 3px; }
 """
@@ -52,8 +52,13 @@ def table(header: Iterable[str], rows: Iterable[Iterable[Any]], numeric: Iterabl
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def figure(src: str, caption: str, alt: str) -> str:
-    return f'<figure><img src="{src}" alt="{esc(alt)}"><figcaption>{esc(caption)}</figcaption></figure>'
+def picture(path: Path, caption: str, alt: str) -> str:
+    """A PNG file as a captioned figure; a small one (a grid of 28-pixel samples) scaled up without blurring."""
+    data = path.read_bytes()
+    width = int.from_bytes(data[16:20], "big") if data[12:16] == b"IHDR" else 0
+    pixels = ' class="pixels"' if 0 < width < 360 else ""
+    return (f'<figure><img{pixels} src="{png_uri(data)}" alt="{esc(alt)}"><figcaption>{esc(caption)}</figcaption>'
+            f'</figure>')
 
 
 def number(value: float, spread_: float | None = None) -> str:
@@ -96,7 +101,7 @@ def previews_html(record: RunRecord) -> str:
         shown = spread(items)
         count = f"{len(shown)} of {len(items)}" if len(shown) < len(items) else f"{len(items)}"
         parts.append(f"<p>{esc(kind)} ({count} pictures, fixed seed)</p><div class=\"strip\">")
-        parts += [figure(png_uri(path.read_bytes()), f"step {step}", f"{kind} at step {step}") for step, path in shown]
+        parts += [picture(path, f"step {step}", f"{kind} at step {step}") for step, path in shown]
         parts.append("</div>")
     return "\n".join(parts)
 
@@ -142,7 +147,7 @@ def comparison_section(records: list[RunRecord]) -> str:
         latest = record.previews.get("samples") or next(iter(record.previews.values()), [])
         if latest:
             step, path = latest[-1]
-            parts.append(figure(png_uri(path.read_bytes()), f"{record.label}, step {step}", f"{record.label} samples"))
+            parts.append(picture(path, f"{record.label}, step {step}", f"{record.label} samples"))
     parts += ["</div>", "<h3>Evaluation values</h3>", comparison_table(records)]
     losses = compared_png({r.label: r.scalars for r in records}, "loss/", "loss")
     if losses:
