@@ -11,7 +11,7 @@ import click
               help="The HTML file to write (self-contained: images and plots inside).")
 def report(run_dirs, output) -> None:
     """Write a self-contained HTML page about RUN...: samples over training, curves, evaluations, config."""
-    from gensynth._reports.page import write_report
+    from gensynth import api
 
-    path = write_report(list(run_dirs), output)
+    path = api.report(run_dirs, output)
     click.echo(f"Wrote {path}", err=True)

@@ -4,6 +4,7 @@
 >>> run = api.train("dcgan", data="digits", out="runs/dcgan", steps=2000)
 >>> images = api.load_run("runs/dcgan").sample(16, seed=0)
 >>> report = api.evaluate("runs/dcgan", ["fid", "kid"], reference="digits")
+>>> api.runs("runs"), api.report(["runs/dcgan"], "runs/report.html")
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from gensynth._evaluation.training import TrainingEvaluation, training_evaluatio
 from gensynth._models.model import Model
 from gensynth._discovery.registry import Registry, get_registry
 from gensynth._training.rng import seed_everything
+from gensynth._training.catalog import RunSummary, find_runs
 from gensynth._training.progress import Progress, make_progress
 from gensynth._training.rundir import RunDir, load_weights, new_run_dir, save_weights
 from gensynth._training.runtime import Runtime, select_device
@@ -348,3 +350,15 @@ def evaluate(
     if save:
         report.save(run.path / "eval")
     return report
+
+
+def runs(folder: str | Path = DEFAULT_RUNS) -> list[RunSummary]:
+    """The runs at or below ``folder`` (model, step, status, age, latest evaluation), as ``gensynth runs`` lists them."""
+    return find_runs(folder)
+
+
+def report(run_dirs: Iterable[str | Path], output: str | Path = "report.html") -> Path:
+    """Write the self-contained HTML report of ``gensynth report`` about ``run_dirs``; returns its path."""
+    from gensynth._reports.page import write_report
+
+    return write_report(list(run_dirs), output)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -109,3 +111,12 @@ def test_runs_of_a_missing_folder_is_one_line(tmp_path):
     result = invoke("runs", tmp_path / "nope")
     assert result.exit_code == 1 and result.output.startswith("Error: folder ") and len(result.output.splitlines()) == 1
     assert invoke("runs", tmp_path).output.strip() == f"No runs below {tmp_path}."
+
+
+def test_runs_never_imports_torch(tmp_path):
+    _fake_run(tmp_path / "a", status={"status": "completed", "step": 10}, evaluation=FID)
+    code = ("import sys; from click.testing import CliRunner; from gensynth.cli.main import cli; "
+            f"r = CliRunner().invoke(cli, ['runs', {str(tmp_path)!r}]); assert r.exit_code == 0, r.output; "
+            "assert 'torch' not in sys.modules, 'torch was imported'")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr

@@ -66,8 +66,10 @@ def published_sentence(protocol: dict[str, Any]) -> str:
     if verdict == "-":
         return ""
     if verdict.startswith("if"):
-        return ("Comparable with published numbers measured with the same number of generated samples "
-                "and the same reference data (often 50,000 samples against the full training set).")
+        n = protocol.get("generated", {}).get("num_samples")
+        samples = f"{n:,} generated samples" if n else "the same number of generated samples"
+        return (f"Comparable with published numbers measured on {samples} against the same reference data "
+                f"({reference_text(protocol)}); most papers use 50,000 samples against the full training set.")
     return (f"Not comparable with published numbers, which use Inception features with pytorch-fid's weights "
             f"(--extractor inception); compare these only with values of the same protocol id.")
 
