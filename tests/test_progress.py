@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner
@@ -17,19 +18,39 @@ TINY = ["--set", "hidden=8", "--set", "depth=1"]
 LINE = re.compile(r"^gan:mlp-gan step (\d+)/40 \(\d+%\)  d=\S+ g=\S+ .*\S+ it/s  elapsed \d+:\d\d  ETA \d+:\d\d$")
 
 
+def drive(progress, total, log_every, steps, losses=None):
+    """Feed ``progress`` the hook calls the Trainer makes for ``steps`` of a ``total``-step run."""
+    run = SimpleNamespace(model_id="m", step=0, total_steps=total, options=SimpleNamespace(log_every=log_every))
+    progress.on_run_start(run)
+    for step in steps:
+        progress.on_step_end(run, step)
+        if step % log_every == 0 or step == total:
+            progress.on_log(run, step, losses or {})
+    return run
+
+
 def test_clock():
     assert (clock(5), clock(65), clock(3725)) == ("0:05", "1:05", "1:02:05")
 
 
 def test_lines_come_every_tenth_of_the_run_and_at_the_end(monkeypatch):
     out = io.StringIO()
-    lines = LineProgress(out, every_seconds=1e9)
-    lines.start("m", 0, 100)
-    for step in range(1, 101):
-        lines.update(step, {"d": 1.0, "g/detail": 2.0} if step % 5 == 0 else None)
+    drive(LineProgress(out, every_seconds=1e9), 100, 5, range(1, 101),
+          {"loss/d": 1.0, "g/detail": 2.0, "lr/d": 1e-4})
     printed = out.getvalue().splitlines()
     assert [int(line.split()[2].split("/")[0]) for line in printed] == list(range(10, 101, 10))
-    assert "d=1" in printed[0] and "g/detail" not in printed[0] and printed[-1].startswith("m step 100/100 (100%)")
+    assert "d=1" in printed[0] and "detail" not in printed[0] and "lr" not in printed[0]
+    assert printed[-1].startswith("m step 100/100 (100%)")
+
+
+def test_a_line_on_a_logging_step_waits_for_that_steps_losses():
+    out = io.StringIO()
+    progress = LineProgress(out, every_seconds=1e9)
+    run = drive(progress, 100, 10, range(1, 10), {"loss/d": 1.0})
+    progress.on_step_end(run, 10)
+    assert out.getvalue() == ""
+    progress.on_log(run, 10, {"loss/d": 0.25})
+    assert out.getvalue().startswith("m step 10/100 (10%)  d=0.25  ")
 
 
 def test_lines_also_come_every_interval_on_a_slow_run(monkeypatch):
@@ -37,10 +58,10 @@ def test_lines_also_come_every_interval_on_a_slow_run(monkeypatch):
     monkeypatch.setattr(progress_module.time, "perf_counter", lambda: now[0])
     out = io.StringIO()
     lines = LineProgress(out, every_seconds=60)
-    lines.start("m", 0, 1000)
+    run = drive(lines, 1000, 1000, [])
     for step in range(1, 51):  # 50 steps of 10 s: no tenth of the run yet, a line every 60 s
         now[0] += 10
-        lines.update(step, None)
+        lines.on_step_end(run, step)
     assert len(out.getvalue().splitlines()) == 8
     assert "0.1 it/s" in out.getvalue() and "ETA 2:38:40" in out.getvalue()
 
@@ -93,8 +114,7 @@ def test_the_bar_prints_notes_above_itself():
 
     console = Console(file=io.StringIO(), force_terminal=True, width=100)
     bar = BarProgress(console)
-    bar.start("m", 0, 10)
-    bar.update(5, {"d": 0.5})
-    bar.evaluation(5, {"fid": 12.5, "kid": 0.01, "kid_std": 0.002})
-    bar.close()
+    run = drive(bar, 10, 5, range(1, 6), {"loss/d": 0.5})
+    bar.on_evaluation_done(run, 5, {"fid": 12.5, "kid": 0.01, "kid_std": 0.002})
+    bar.on_run_end(run)
     assert "m step 5: evaluation fid=12.5 kid=0.01 ± 0.002" in console.file.getvalue()

@@ -59,7 +59,7 @@ def test_status_records_completed_and_failed_runs(tmp_path, monkeypatch):
         from gensynth import hookimpl
 
         @hookimpl
-        def on_step_end(self, run, step, metrics):
+        def on_step_end(self, run, step):
             raise RuntimeError("disk on fire")
 
     monkeypatch.setenv("GENSYNTH_STRICT", "1")  # a failing hook stops training
