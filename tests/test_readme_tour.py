@@ -51,6 +51,11 @@ def test_the_tour_runs_top_to_bottom_and_writes_only_under_runs(tmp_path, tmp_pa
             if program == "tensorboard":  # a server: check that there is something for it to show
                 assert list(Path(option(words, "--logdir")).rglob("events.out.tfevents.*")), line.text
                 continue
+            if program == "torchrun":  # several processes (GPUs): tests/test_distributed.py trains under torchrun
+                module = args.index("-m")
+                assert args[module + 1] == "gensynth", line.text
+                parse(cli, args[module + 2:])
+                continue
             assert program in GENSYNTH, f"the tour runs {program!r}, which this test does not know: {line.text}"
             if (needs_mnist(args) and mnist is None) or run_dirs_named(args) & missing:
                 missing |= run_dirs_named(args)
