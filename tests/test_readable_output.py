@@ -38,7 +38,10 @@ def test_feature_spaces_and_published_comparability_in_words():
     assert published(CLASSIFIER) == "no (classifier features)" and published(OTHER_INCEPTION).startswith("no")
     assert published(INCEPTION) == "if same n and data" and published({}) == "-"
     assert published_sentence(CLASSIFIER).startswith("Not comparable with published numbers")
-    assert published_sentence(INCEPTION).startswith("Comparable with published numbers measured with the same")
+    assert published_sentence(INCEPTION).startswith("Comparable with published numbers measured on the same number "
+                                                    "of generated samples against the same reference data")
+    measured = {**INCEPTION, "generated": {"num_samples": 10_000}, "reference": {"spec": "mnist:x", "num_samples": 10_000}}
+    assert "measured on 10,000 generated samples against the same reference data (mnist:x" in published_sentence(measured)
 
 
 def test_the_evaluate_table_names_feature_space_and_reference(monkeypatch):
