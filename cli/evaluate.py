@@ -6,6 +6,8 @@ from typing import Any
 
 import click
 
+from gensynth.cli.options import threads_option
+
 from gensynth.cli.output import console, print_json
 
 
@@ -27,10 +29,11 @@ from gensynth.cli.output import console, print_json
 @click.option("--param", "params", multiple=True, metavar="METRIC.FIELD=VALUE",
               help="Metric parameter, e.g. kid.subset_size=500 (repeatable).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N or mps.")
+@threads_option
 @click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON.")
 @click.option("--no-save", is_flag=True, help="Do not write RUN_DIR/eval/<timestamp>.json.")
 def evaluate(run_dirs, metrics, reference, num_samples, seed, extractor, extractor_weights, extractor_options,
-             classifier_data, params, device, as_json, no_save) -> None:
+             classifier_data, params, device, threads, as_json, no_save) -> None:
     """Measure METRICS of the models in RUN_DIR... and record every value with its protocol."""
     from gensynth import api
     from gensynth._metadata.config import parse_assignments
@@ -41,7 +44,7 @@ def evaluate(run_dirs, metrics, reference, num_samples, seed, extractor, extract
     reports = [api.evaluate(run, names, reference=reference, num_samples=num_samples, seed=seed, extractor=extractor,
                             extractor_weights=extractor_weights, extractor_options=options,
                             classifier_data=classifier_data, params=parse_params(params), device=device,
-                            save=not no_save)
+                            save=not no_save, threads=threads)
                for run in run_dirs]
     if as_json:
         print_json([report.to_json() for report in reports])
@@ -53,52 +56,48 @@ def evaluate(run_dirs, metrics, reference, num_samples, seed, extractor, extract
 
 
 def print_reports(reports: list[Any]) -> None:
-    """One table of every value, the protocols it refers to, and a warning for each value measured differently."""
+    """The values in one table per feature space (named in its title with the reference data, and whether
+    the values compare with published numbers in its caption), each protocol in words, and a warning for
+    each metric measured under different protocols."""
+    from rich.markup import escape
     from rich.table import Table
 
-    from gensynth._evaluation.session import incomparable
+    from gensynth._evaluation.describe import describe, feature_space, published_sentence, reference_text
 
     several = len(reports) > 1
-    table = Table(header_style="bold")
-    for column in (["run"] if several else []) + ["metric", "value", "±", "samples", "protocol"]:
-        table.add_column(column, overflow="fold")
-    protocols: dict[str, tuple[str, dict]] = {}
+    groups: dict[str, list[tuple[str, Any]]] = {}
     for report in reports:
         for result in report.results:
-            protocols.setdefault(result.protocol_id, (result.metric, result.protocol))
-            samples = result.protocol.get("generated", {}).get("num_samples", "-")
+            groups.setdefault(feature_space(result.protocol), []).append((report.run["dir"], result))
+    out = console()
+    for space, results in groups.items():
+        references = [text for text in dict.fromkeys(reference_text(r.protocol) for _, r in results) if text != "-"]
+        title = f"feature space: {space if space != '-' else 'none'}" + (
+            f"; reference: {', '.join(references)}" if references else "")
+        table = Table(title=escape(title), caption=escape(published_sentence(results[0][1].protocol)),
+                      header_style="bold", title_justify="left", caption_justify="left")
+        for column in (["run"] if several else []) + ["metric", "value", "±", "samples", "protocol"]:
+            table.add_column(column, overflow="fold", justify="right" if column in ("value", "±", "samples") else "left")
+        for run_dir, result in results:
+            samples = result.protocol.get("generated", {}).get("num_samples")
             for name, value in result.values.items():
                 if name.endswith("_std"):
                     continue
                 spread = result.values.get(f"{name}_std")
-                row = [name, f"{value:.6g}", "-" if spread is None else f"{spread:.2g}", str(samples), result.protocol_id]
-                table.add_row(*([report.run["dir"]] if several else []), *row)
-    out = console()
-    out.print(table)
-    for pid, (metric, protocol) in protocols.items():
-        out.print(f"  {pid}  {metric}: {describe(protocol)}", highlight=False)
-    labelled = [(report.run["dir"], result) for report in reports for result in report.results]
+                row = [name, f"{value:.6g}", "-" if spread is None else f"{spread:.2g}",
+                       "-" if samples is None else f"{samples:,}", result.protocol_id]
+                table.add_row(*([escape(run_dir)] if several else []), *row)
+        out.print(table)
+    protocols = {r.protocol_id: r for results in groups.values() for _, r in results}
+    for pid, result in protocols.items():
+        out.print(f"  {pid}  {result.metric}: {escape(describe(result.protocol))}", highlight=False)
+    warn_incomparable([(run_dir, r) for results in groups.values() for run_dir, r in results])
+
+
+def warn_incomparable(labelled: list[tuple[str, Any]]) -> None:
+    from rich.markup import escape
+
+    from gensynth._evaluation.session import incomparable
+
     for line in incomparable(labelled):
-        console(stderr=True).print(f"[yellow]warning:[/] {line}", highlight=False)
-
-
-def describe(protocol: dict) -> str:
-    """A protocol on one line: extractor, reference, generated samples, versions."""
-    parts = []
-    extractor = protocol.get("extractor")
-    if extractor:
-        accuracy = extractor.get("test_accuracy")
-        parts.append(f"extractor {extractor['id']}" + (f" (test accuracy {accuracy:.1%})" if accuracy is not None else ""))
-    for role in ("reference", "source"):
-        data = protocol.get(role)
-        if data:
-            parts.append(f"{role} {data['spec']} ({data['num_samples']:,} samples)")
-    generated = protocol.get("generated")
-    if generated:
-        parts.append(f"{generated['num_samples']:,} generated (seed {generated['seed']})")
-    params = protocol.get("params")
-    if params:
-        parts.append(", ".join(f"{k}={v}" for k, v in params.items()))
-    versions = protocol.get("versions", {})
-    parts.append(" ".join(f"{k} {v}" for k, v in versions.items()))
-    return "; ".join(parts)
+        console(stderr=True).print(f"[yellow]warning:[/] {escape(line)}", highlight=False)

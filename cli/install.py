@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import click
 
+verbose_option = click.option("-v", "--verbose", is_flag=True,
+                              help="Show the installer's output as it runs [default: only when it fails].")
+
 
 @click.command()
 @click.argument("packages", nargs=-1, metavar="PKG_OR_PATH...")
@@ -13,9 +16,10 @@ import click
 @click.option("--pre", is_flag=True, help="Include pre-release versions.")
 @click.option("-r", "--requirement", "requirements", multiple=True, metavar="FILE",
               type=click.Path(exists=True, dir_okay=False), help="Install what FILE lists, e.g. `gensynth plugins --freeze` output.")
+@verbose_option
 @click.option("--pip-arg", "pip_args", multiple=True, hidden=True,
               help="Pass an extra argument to the installer (e.g. --no-index).")
-def install(packages, upgrade, editables, pre, requirements, pip_args) -> None:
+def install(packages, upgrade, editables, pre, requirements, verbose, pip_args) -> None:
     """Install plugin packages (names, paths, wheels, URLs) and check what they register."""
     from gensynth._errors import GensynthError
     from gensynth._discovery.installer import find_installer, install as run_install
@@ -25,8 +29,9 @@ def install(packages, upgrade, editables, pre, requirements, pip_args) -> None:
     args = [*(["--upgrade"] if upgrade else []), *(["--pre"] if pre else []), *pip_args]
     args += [a for path in editables for a in ("-e", path)] + [a for f in requirements for a in ("-r", f)] + list(packages)
     installer = find_installer()
-    click.echo(f"Installing with {installer.description}", err=True)
-    report = run_install(args, installer)
+    click.echo(f"Installing with {installer.description}{'' if verbose else ' (its output if it fails; -v shows it)'}",
+               err=True)
+    report = run_install(args, installer, verbose)
     for record in report.plugins:
         if record.status != "ok" or not record.registers:
             continue
@@ -48,7 +53,8 @@ def install(packages, upgrade, editables, pre, requirements, pip_args) -> None:
 @click.command()
 @click.argument("names", nargs=-1, required=True, metavar="PKG...")
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
-def uninstall(names, yes) -> None:
+@verbose_option
+def uninstall(names, yes, verbose) -> None:
     """Remove plugin packages, by distribution or plugin name. Imports no plugin, so it works with broken ones."""
     from gensynth._discovery.installer import find_installer, uninstall as run_uninstall, uninstall_targets
 
@@ -57,6 +63,6 @@ def uninstall(names, yes) -> None:
         click.echo(f"Uninstalling {target.label}", err=True)
     if not yes:
         click.confirm("Proceed?", abort=True, err=True)
-    run_uninstall(targets, find_installer())
+    run_uninstall(targets, find_installer(), verbose)
     for target in targets:
         click.echo(f"Uninstalled {target.name} {target.version}")

@@ -20,13 +20,17 @@ def list_models(pattern: str | None, family: str | None, plugin: str | None, as_
     if as_json:
         print_json([m.to_json() for m in models])
         return
+    from rich import box
     from rich.table import Table
 
-    table = Table(title=None, header_style="bold")
-    for column in ("id", "family", "summary", "plugin", "version"):
-        table.add_column(column, overflow="fold")
+    # The plugin is the id's prefix and versions are in `gensynth plugins` and `info`: at 80 columns
+    # the summary gets the room, on one or two lines.
+    table = Table(header_style="bold", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column("id", no_wrap=True)
+    table.add_column("family", no_wrap=True)
+    table.add_column("summary", overflow="fold")
     for m in models:
-        table.add_row(m.id, m.family, m.summary, m.plugin, m.version)
+        table.add_row(m.id, m.family, m.summary)
     out = console()
     if models:
         out.print(table)

@@ -77,12 +77,12 @@ def cli(ctx: click.Context, debug: bool, strict: bool) -> None:
 
 
 def _register_commands() -> None:
-    from gensynth.cli import (check, evaluate, install, listing, new_plugin, plugin_commands, reconstruct, sampling,
-                              training, translate)
+    from gensynth.cli import (check, evaluate, install, listing, new_plugin, plugin_commands, reconstruct, report,
+                              run_table, sampling, training, translate)
 
     for command in (listing.list_models, listing.info, plugin_commands.plugins, install.install, install.uninstall,
                     new_plugin.new_plugin, check.check, training.train, sampling.sample, reconstruct.reconstruct,
-                    translate.translate, evaluate.evaluate):
+                    translate.translate, evaluate.evaluate, run_table.runs, report.report):
         cli.add_command(command)
 
 

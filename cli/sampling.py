@@ -13,8 +13,8 @@ SAMPLES_MAX = 1_000_000
 @click.command()
 @click.argument("run_dir", type=click.Path())
 @click.option("-n", "--num", "n", type=int,
-              help=f"Number of samples [default: 64; at most {GRID_MAX:,} in a grid, {SAMPLES_MAX:,} with --out-dir]; "
-                   f"with --interpolate, of rows [default: 8].")
+              help=f"Number of samples [default: 64 images, 2,500 points; at most {GRID_MAX:,} in a grid, "
+                   f"{SAMPLES_MAX:,} with --out-dir]; with --interpolate, of rows [default: 8].")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--label", type=int, help="Generate this class (models with the 'conditional' capability).")
 @click.option("--interpolate", is_flag=True,
@@ -35,7 +35,8 @@ def sample(run_dir, n, seed, label, interpolate, steps, linear, output, out_dir,
     output = _check(run_dir, n, seed, interpolate, steps, output, out_dir, nrow)
 
     from gensynth.cli.runs import open_run
-    from gensynth._models.images import as_images, save_each, save_grid
+    from gensynth._models.images import POINT_PREVIEW_SAMPLES, Mixture, as_images, save_each, save_grid
+    from gensynth._training.rundir import RunDir
     from gensynth._training.runtime import select_device
 
     run = open_run(run_dir, select_device(device))
@@ -43,12 +44,14 @@ def sample(run_dir, n, seed, label, interpolate, steps, linear, output, out_dir,
         images, rows_of = _interpolations(run, n or 8, steps, seed, label, linear)
         chunks = iter([as_images(images)])
     else:
-        chunks, rows_of = _samples(run, n or 64, seed, label)
+        default = POINT_PREVIEW_SAMPLES if run.spec.data == "points" else 64
+        chunks, rows_of = _samples(run, n or default, seed, label)
     first = next(chunks)
-    if first.dim() == 2:  # points: one picture of all of them
+    if first.dim() == 2:  # points: one scatter plot of all of them, the data's true modes marked when known
         import torch
 
-        first, chunks = as_images(torch.cat([first, *chunks])), iter([])
+        modes = Mixture.of(RunDir(run_dir).read_config().get("data", {}).get("info"))
+        first, chunks = as_images(torch.cat([first, *chunks]), modes), iter([])
     save_grid(first, output, nrow or rows_of)
     click.echo(f"Wrote {output}", err=True)
     if out_dir:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
+
+from gensynth.cli.options import threads_option
 
 
 @click.command()
@@ -20,7 +20,8 @@ import click
 @click.option("--recipe", metavar="NAME", help="A named preset of the model (see `gensynth info MODEL`) [default: the model's default recipe].")
 @click.option("--batch-size", type=int,
               help="Examples per step, over all processes under torchrun [default: the recipe's, else 64].")
-@click.option("--out", "out", type=click.Path(file_okay=False), help="Run directory [default: runs/<model>].")
+@click.option("--out", "out", type=click.Path(file_okay=False),
+              help="Run directory [default: a new runs/<model>-<n>; needed with --resume].")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its latest checkpoint.")
 @click.option("--allow-world-size-change", is_flag=True,
               help="With --resume: continue a run checkpointed by another number of processes (not bit-exact).")
@@ -38,7 +39,8 @@ import click
               help="Keep the newest K checkpoints (0: keep every one).")
 @click.option("--log-every", type=int, default=50, show_default=True, help="Log losses every N steps.")
 @click.option("--download", is_flag=True, help="Allow torchvision datasets to download (never by default).")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--quiet", is_flag=True, help="Print no progress and no evaluation results (errors and the last line only).")
+@threads_option
 @click.option("--eval-every", type=int, default=0, show_default=True,
               help="Evaluate --eval-metrics every N steps and at the last (0: at the last only); figures go to "
                    "TensorBoard (eval/...) and RUN_DIR/eval/.")
@@ -48,7 +50,7 @@ import click
 @click.option("--eval-samples", type=int, default=0, help="Generated samples per evaluation [default: each metric's].")
 def train(model, data_spec, data_a, data_b, config_file, assignments, recipe, steps, epochs, batch_size, out, resume,
           allow_world_size_change, extend, seed, device, precision, sample_every, checkpoint_every, keep_checkpoints,
-          log_every, download, quiet, **options) -> None:
+          log_every, download, quiet, threads, **options) -> None:
     """Train MODEL on --data SPEC (or --data-a SPEC --data-b SPEC); writes a self-describing run directory.
 
     Data-parallel on several processes or machines: torchrun --nproc-per-node N -m gensynth train ...
@@ -63,18 +65,18 @@ def train(model, data_spec, data_a, data_b, config_file, assignments, recipe, st
     data = _data_specs(data_spec, data_a, data_b)
     values = api.read_config_file(config_file) if config_file else {}
     values.update(parse_assignments(assignments))
-    out = out or str(Path("runs") / model.replace(":", "-"))
     given = {"batch_size": batch_size, "seed": seed}  # left out when not given: the recipe's, or on --resume the run's
     options.update({name: value for name, value in given.items() if value is not None})
     ctx = api.train(
         model, data, out, steps=steps, epochs=epochs, config=values, recipe=recipe, resume=resume, extend=extend,
-        allow_world_size_change=allow_world_size_change, download=download, progress=not quiet, device=device,
-        precision=precision,
+        allow_world_size_change=allow_world_size_change, download=download,
+        progress="none" if quiet else "auto", threads=threads, device=device, precision=precision,
         sample_every=sample_every, checkpoint_every=checkpoint_every, keep_checkpoints=keep_checkpoints,
         log_every=log_every, **options,
     )
     if not ctx.runtime.is_main:
         return
+    out = ctx.dir
     click.echo(f"Trained {ctx.model_id} to step {ctx.step} in {out} (samples in {out}/samples, "
                f"TensorBoard: tensorboard --logdir {out})", err=True)
 

@@ -4,10 +4,13 @@
 >>> run = api.train("dcgan", data="digits", out="runs/dcgan", steps=2000)
 >>> images = api.load_run("runs/dcgan").sample(16, seed=0)
 >>> report = api.evaluate("runs/dcgan", ["fid", "kid"], reference="digits")
+>>> api.runs("runs"), api.report(["runs/dcgan"], "runs/report.html")
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
@@ -16,6 +19,8 @@ from gensynth._data.spec import DataSpecs, check_data_specs, check_spec, describ
 from gensynth._discovery.registry import Registry, get_registry
 from gensynth._errors import GensynthError
 from gensynth._metadata.config import ModelConfig, differing_fields
+from gensynth._training.catalog import RunSummary, find_runs
+from gensynth._training.threads import ENV as THREADS_ENV, use_threads
 from gensynth._metadata.specs import ModelSpec
 from gensynth._naming import option
 from gensynth._training.lock import RunLock
@@ -28,10 +33,14 @@ if TYPE_CHECKING:  # the torch side loads when a function needs it, after the ch
     import torch
 
     from gensynth._evaluation.session import EvaluationReport
+    from gensynth._evaluation.training import TrainingEvaluation
     from gensynth._models.model import Model
+    from gensynth._training.progress import Progress
     from gensynth._training.trainer import RunContext
 
 _CONFIG_SUFFIXES = {".json": "JSON", ".toml": "TOML"}
+#: Where a run goes when no ``out`` is given: ``runs/<model>-<n>``.
+DEFAULT_RUNS = Path("runs")
 
 
 def model_spec(name: str, registry: Registry | None = None) -> ModelSpec:
@@ -108,7 +117,7 @@ def _not_a_config(spec: ModelSpec, config: object) -> Mapping[str, Any]:
 def train(
     model: str,
     data: DataSpecs,
-    out: str | Path,
+    out: str | Path | None = None,
     *,
     steps: int | None = None,
     epochs: int | None = None,
@@ -119,10 +128,11 @@ def train(
     allow_world_size_change: bool = False,
     download: bool = False,
     hooks: Iterable[object] = (),
-    progress: bool = False,
+    progress: bool | str | Progress = "auto",
+    threads: int | None = None,
     **options: Any,
 ) -> RunContext:
-    """Train ``model`` on ``data`` into the run directory ``out``.
+    """Train ``model`` on ``data`` into the run directory ``out`` (default: a new ``runs/<model>-<n>``).
 
     ``data`` is a data spec (``"digits"``), or ``{domain: spec}`` for a model that
     learns between domains (``{"a": "digits", "b": "mnist:PATH"}``).
@@ -135,10 +145,15 @@ def train(
     ``allow_world_size_change`` (the run then continues, but not bit-exactly); it trains
     no further than its schedules were planned for unless ``extend`` re-plans them over
     ``steps``.
+    ``threads`` sets torch's CPU threads (default: ``$GENSYNTH_THREADS``, else the idle
+    cores, see :mod:`gensynth._training.threads`). ``progress`` chooses what is printed to
+    stderr: ``"auto"`` (a bar on a terminal or in a notebook, plain lines elsewhere), ``"bar"``,
+    ``"lines"`` or ``"none"`` (see :mod:`gensynth._training.progress`); where the run writes
+    is printed before it starts.
 
-    Under torchrun every process calls this (see docs/distributed.md): rank 0 alone locks
-    and writes the run directory, and ``batch_size`` is the global batch, split evenly over
-    the processes.
+    Under torchrun every process calls this (see docs/distributed.md): rank 0 alone chooses,
+    locks and writes the run directory and prints, and ``batch_size`` is the global batch,
+    split evenly over the processes.
 
     Everything that can be checked without torch is checked before torch loads;
     a refused call changes nothing on disk.
@@ -153,12 +168,15 @@ def train(
     for name, spec_text in ([("data", data)] if isinstance(data, str) else
                             [(f"data[{domain}]", text) for domain, text in data.items()]):
         check_spec(spec_text, registry, name)
-    run = RunDir(out)
+    if out is None and resume:
+        raise GensynthError(f"resuming needs the run directory: pass {option('out', 'RUN_DIR')} (the run to continue)")
+    run = RunDir(out) if out is not None else None
     main = writes_run_dir()  # the other processes of a multi-process run read the run but never write it
-    with RunLock(run.path, "gensynth train", enabled=main):
-        if main:
+    # A default runs/<model>-<n> is new: claimed by mkdir in _train, then locked by the Trainer.
+    with RunLock(run.path, "gensynth train", enabled=main) if run is not None else contextlib.nullcontext():
+        if main and run is not None:
             run.check_start(resume)
-        recorded = run.read_config() if resume and run.exists() else None
+        recorded = run.read_config() if run is not None and resume and run.exists() else None
         if recorded is not None:
             if recorded["model"]["id"] != spec.id:  # before the recipe, which is the other model's
                 raise GensynthError(f"cannot resume: the run trained {recorded['model']['id']}, not {spec.id}")
@@ -172,7 +190,7 @@ def train(
         if recorded is not None:
             _check_same_run(recorded, config_obj, data)
         return _train(spec, config_obj, data, run, recorded, steps, epochs, chosen.name if chosen else "", resume,
-                      extend, allow_world_size_change, download, hooks, progress, options, registry)
+                      extend, allow_world_size_change, download, hooks, progress, threads, options, registry)
 
 
 def _check_length(steps: Any, epochs: Any) -> None:
@@ -202,21 +220,26 @@ def _resumed_settings(recorded: dict[str, Any], recipe: str | None,
     return trained_with, {**options, **kept}  # the run's, not the recipe's
 
 
-def _train(spec: ModelSpec, config: ModelConfig, data: DataSpecs, run: RunDir, recorded: dict[str, Any] | None,
-           steps: int | None, epochs: int | None, recipe: str, resume: bool, extend: bool,
-           allow_world_size_change: bool, download: bool, hooks: Iterable[object], progress: bool,
-           options: dict[str, Any], registry: Registry) -> RunContext:
-    """The torch side of :func:`train`, once every check that needs no torch has passed."""
+def _train(spec: ModelSpec, config: ModelConfig, data: DataSpecs, run: RunDir | None,
+           recorded: dict[str, Any] | None, steps: int | None, epochs: int | None, recipe: str, resume: bool,
+           extend: bool, allow_world_size_change: bool, download: bool, hooks: Iterable[object],
+           progress: bool | str | Progress, threads: int | None, options: dict[str, Any],
+           registry: Registry) -> RunContext:
+    """The torch side of :func:`train`, once every check that needs no torch has passed; ``run`` None: a new
+    ``runs/<model>-<n>``."""
     import torch
 
     from gensynth._data.domains import data_info, load_model_data, steps_per_epoch
     from gensynth._data.loader import share_of
     from gensynth._evaluation.training import training_evaluation
+    from gensynth._training.progress import make_progress
+    from gensynth._training.rundir import new_run_dir
     from gensynth._training.runtime import Runtime
     from gensynth._training.trainer import Trainer
 
     with Runtime.create(options.get("device", TrainOptions.device),
                         options.get("precision", TrainOptions.precision)) as runtime:
+        threads_used, threads_note = _training_threads(threads, recorded)
         net = build_model(spec, config, seed=options.get("seed", 0))
         dataset = load_model_data(data, net.data_request(), registry, download=download)
         net.bind_data(data_info(dataset))
@@ -226,7 +249,7 @@ def _train(spec: ModelSpec, config: ModelConfig, data: DataSpecs, run: RunDir, r
         share_of(opts.batch_size, runtime.world_size)
         evaluate = (runtime.on_main(lambda: training_evaluation(net, spec, opts, data, registry))
                     if opts.eval_every or opts.eval_metrics else None)
-        training = {**vars(opts), "recipe": recipe}
+        training = {**vars(opts), "recipe": recipe, "threads": threads_used}
         record = {**recorded, "training": training} if recorded is not None else {
             "gensynth_version": __version__,
             "torch_version": torch.__version__,
@@ -234,9 +257,47 @@ def _train(spec: ModelSpec, config: ModelConfig, data: DataSpecs, run: RunDir, r
             "training": training,
             "data": {"spec": _spec_record(data), "info": data_info(dataset)},
         }
-        trainer = Trainer(net, dataset, run.path, opts, model_id=spec.id, manager=registry.manager, hooks=hooks,
-                          progress=progress, evaluate=evaluate, record=record, runtime=runtime)
+        reporter = make_progress(progress if runtime.is_main else "none")
+        trainer = Trainer(net, dataset, run.path if run else DEFAULT_RUNS, opts, model_id=spec.id,
+                          manager=registry.manager, hooks=hooks, progress=reporter, evaluate=evaluate, record=record,
+                          runtime=runtime)
+        if run is None:  # a new runs/<model>-<n>, claimed by rank 0 once nothing before training refuses (mkdir is atomic)
+            run = RunDir(runtime.share(str(new_run_dir(DEFAULT_RUNS, spec.name)) if runtime.is_main else None))
+            trainer.run = run
+        if runtime.is_main:
+            _announce(reporter, spec, data, run, recorded, opts, threads_used, evaluate)
+            if threads_note:
+                reporter.note(threads_note)
         return trainer.fit(resume=resume, extend=extend, allow_world_size_change=allow_world_size_change)
+
+
+def _training_threads(threads: int | None, recorded: dict | None) -> tuple[int, str]:
+    """Set torch's CPU threads for training; ``(threads, note)``. A resumed run keeps the count it was
+    trained with unless one is asked for (other counts change the last bits of the results, so the
+    continued run would not be bit-identical to an uninterrupted one; the note says so)."""
+    before = (recorded or {}).get("training", {}).get("threads")
+    asked = threads is not None or bool(os.environ.get(THREADS_ENV))
+    used = use_threads(threads if asked or not before else int(before))
+    note = ""
+    if before and used != before:
+        note = (f"note: the run was trained with {before} CPU thread{'s' * (before != 1)} and continues with {used}; "
+                f"its results will differ in the last digits from an uninterrupted run's (--threads {before} keeps them)")
+    return used, note
+
+
+def _announce(reporter: Progress, spec: ModelSpec, data: DataSpecs, run: RunDir, recorded: dict | None,
+              opts: TrainOptions, threads: int, evaluate: TrainingEvaluation | None) -> None:
+    """Before training starts: where the run writes, what it trains on, how, and what it evaluates."""
+    from gensynth._training.runtime import select_device
+
+    latest = run.latest_checkpoint() if recorded is not None else None
+    steps = f"steps {latest[0]} to {opts.steps}" if latest else f"{opts.steps} step{'s' * (opts.steps != 1)}"
+    device = select_device(opts.device)
+    where = f"{device.type}, {threads} CPU thread{'s' * (threads != 1)}" if device.type == "cpu" else str(device)
+    reporter.note(f"{spec.id}: {'resuming' if latest else 'training'} {steps} on {describe_specs(data)} "
+                  f"(batch {opts.batch_size}, {where}) into {run.path}")
+    if evaluate is not None:
+        reporter.note(f"{spec.id}: evaluating every {opts.eval_every} steps: {evaluate.describe()}")
 
 
 def _spec_record(data: DataSpecs) -> str | dict[str, str]:
@@ -322,19 +383,21 @@ def evaluate(
     params: Mapping[str, Mapping[str, Any]] = (),
     device: str = "auto",
     save: bool = True,
+    threads: int | None = None,
 ) -> EvaluationReport:
     """Measure ``metrics`` (ids or short names) of the model in ``run_dir`` against ``reference``.
 
     ``reference`` is a data spec (default: the run's ``--data``); ``params`` sets metric
     parameters (``{"kid": {"subset_size": 500}}``). With ``save``, the report is written to
     ``RUN_DIR/eval/<timestamp>.json`` (``report.path``). A model whose samples hold NaN or
-    infinite values is refused.
+    infinite values is refused. ``threads`` sets torch's CPU threads as in :func:`train`.
     """
     from gensynth._evaluation.cache import file_sha256
     from gensynth._evaluation.session import Evaluation, EvaluationReport
     from gensynth._training.runtime import select_device
 
     check_seed(seed)
+    use_threads(threads)
     registry = get_registry()
     run = RunDir(run_dir)
     recorded = run.read_config()
@@ -357,3 +420,15 @@ def evaluate(
     if save:
         report.save(run.path / "eval")
     return report
+
+
+def runs(folder: str | Path = DEFAULT_RUNS) -> list[RunSummary]:
+    """The runs at or below ``folder`` (model, step, status, age, latest evaluation), as ``gensynth runs`` lists them."""
+    return find_runs(folder)
+
+
+def report(run_dirs: Iterable[str | Path], output: str | Path = "report.html") -> Path:
+    """Write the self-contained HTML report of ``gensynth report`` about ``run_dirs``; returns its path."""
+    from gensynth._reports.page import write_report
+
+    return write_report(list(run_dirs), output)

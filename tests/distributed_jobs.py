@@ -87,7 +87,8 @@ def run(job: dict) -> dict:
         hooks.append(KillAfterCheckpoint(job["kill_after_checkpoint"]))
     if "perturb_at" in job:
         hooks.append(PerturbAt(job["perturb_at"]))
-    with split_noise() if job.get("split_noise") else contextlib.nullcontext():
+    with split_noise() if job.get("split_noise") else contextlib.nullcontext(), \
+            contextlib.chdir(job["cwd"]) if "cwd" in job else contextlib.nullcontext():
         try:
             if "cli" in job:
                 from gensynth.cli.main import cli

@@ -60,6 +60,9 @@ EVAL = dict(eval_every=12, eval_metrics=["mode_coverage"], eval_samples=400)
 GAN_TRAIN = ["train", "mlp-gan", "--data", "ring8", "--steps", "240", "--batch-size", "16", "--seed", "5",
              "--device", "cpu", "--checkpoint-every", "20", "--sample-every", "100", "--log-every", "10", "--quiet",
              "--set", "hidden=16", "--set", "depth=1", "--set", "r1_every=3", "--set", "ema_start=5"]
+#: No --out, not --quiet: rank 0 alone claims runs/mlp-gan-1, prints and writes status.json.
+DEFAULT_OUT_TRAIN = ["train", "mlp-gan", "--data", "ring8", "--steps", "5", "--device", "cpu", "--log-every", "5",
+                     "--set", "hidden=8", "--set", "depth=1"]
 CYCLEGAN = dict(model="cyclegan", steps=6, batch_size=2, seed=1, device="cpu", checkpoint_every=2, sample_every=3,
                 log_every=1, config=TINY_CYCLEGAN)
 
@@ -113,8 +116,10 @@ def launches(tmp_path_factory):
                                                      "checkpoint_every": 3, "log_every": 2, "out": str(root / "differ")}},
         {"name": "gan-once", "cli": [*GAN_TRAIN, "--out", str(root / "gan-once")]},
         {"name": "cyclegan-once", "api": {**cyclegan, "out": str(root / "cyclegan-once")}},
+        {"name": "default-out", "cwd": str(root / "default-out"), "cli": DEFAULT_OUT_TRAIN},
         {"name": "cyclegan-split", "kill_after_checkpoint": 4, "api": {**cyclegan, "out": str(root / "cyclegan-split")}},
     ]
+    (root / "default-out").mkdir()
     began = time.monotonic()
     facts["first"] = run_jobs(root, "first", first)
     facts["first_seconds"] = time.monotonic() - began  # the killed rank 0 ends it
@@ -192,6 +197,18 @@ def test_vq_vae_codebook_and_restarts_stay_the_same_in_every_process(launches):
     code, output, results = launches["first"]
     assert [r["error"] for r in results["vq-restarts"]] == [None, None], output[-3000:]
     assert results["vq-restarts"][0]["digest"] == results["vq-restarts"][1]["digest"]
+
+
+def test_rank_0_alone_chooses_the_default_folder_prints_progress_and_writes_the_status(launches):
+    _, output, results = launches["first"]
+    assert [r["error"] for r in results["default-out"]] == [None, None], output[-3000:]
+    runs = launches["root"] / "default-out" / "runs"
+    assert [p.name for p in runs.iterdir()] == ["mlp-gan-1"]
+    assert json.loads((runs / "mlp-gan-1" / "status.json").read_text())["status"] == "completed"
+    lines = output.splitlines()
+    assert sum(line.endswith(" into runs/mlp-gan-1") for line in lines) == 1, output[-3000:]
+    assert sum(line.startswith("gan:mlp-gan step 5/5 (100%)  d=") for line in lines) == 1, output[-3000:]
+    assert sum(line.startswith("Trained gan:mlp-gan to step 5 in runs/mlp-gan-1") for line in lines) == 1
 
 
 def test_evaluation_during_training_equals_one_process_evaluating_the_weights(launches):

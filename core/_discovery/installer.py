@@ -51,9 +51,13 @@ class Installer:
     def description(self) -> str:
         return f"{self.tool} ({' '.join(self.command)}) for {self.python}, the interpreter gensynth runs in"
 
-    def run(self, command: list[str]) -> None:
-        result = subprocess.run(command)
+    def run(self, command: list[str], verbose: bool = False) -> None:
+        """Run ``command``; its output is shown as it comes with ``verbose``, else only when it fails."""
+        result = subprocess.run(command, **({} if verbose else {"capture_output": True, "text": True}))
         if result.returncode != 0:
+            if not verbose:
+                sys.stderr.write((result.stdout or "") + (result.stderr or ""))
+                sys.stderr.flush()
             raise GensynthError(f"{self.tool} failed with exit code {result.returncode} (see its output above): "
                                 f"{shlex.join(command)}")
 
@@ -83,8 +87,9 @@ class InstallReport:
     changes: dict[PluginKey, list[str]] = dataclasses.field(default_factory=dict)
 
 
-def install(args: Sequence[str], installer: Installer | None = None) -> InstallReport:
-    """Run ``<installer> install ARGS`` and check every plugin it added or changed.
+def install(args: Sequence[str], installer: Installer | None = None, verbose: bool = False) -> InstallReport:
+    """Run ``<installer> install ARGS`` (its output only when it fails, unless ``verbose``) and check every
+    plugin it added or changed.
 
     A distribution counts as changed when its files or version changed, or when it is the
     editable install of a ``-e PATH`` in ``args`` (reinstalling an edited plugin changes no
@@ -95,7 +100,7 @@ def install(args: Sequence[str], installer: Installer | None = None) -> InstallR
 
     installer = installer or find_installer()
     before, previously = distribution_fingerprints(), last_registered()
-    installer.run(installer.install_command(args))
+    installer.run(installer.install_command(args), verbose)
     importlib.invalidate_caches()
     after = distribution_fingerprints()
     changed = sorted({name for name, digest in after.items() if before.get(name) != digest} | _editables(args))
@@ -165,10 +170,10 @@ def uninstall_targets(names: Sequence[str]) -> list[PluginDistribution]:
     return targets
 
 
-def uninstall(targets: Sequence[PluginDistribution], installer: Installer | None = None) -> None:
+def uninstall(targets: Sequence[PluginDistribution], installer: Installer | None = None, verbose: bool = False) -> None:
     """Remove plugin distributions; a GensynthError when one is still there afterwards."""
     installer = installer or find_installer()
-    installer.run(installer.uninstall_command([t.name for t in targets]))
+    installer.run(installer.uninstall_command([t.name for t in targets]), verbose)
     importlib.invalidate_caches()
     remaining = {normalize_distribution(d.name): d for d in plugin_distributions()}
     for target in targets:

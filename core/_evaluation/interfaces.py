@@ -126,7 +126,12 @@ class FeatureExtractor:
     batch_size: ClassVar[int] = 256
 
     def describe(self) -> dict[str, Any]:
-        """Everything that determines the features (weights hash, input convention, ...), JSON-serialisable."""
+        """Everything that determines the features (weights hash, input convention, ...), JSON-serialisable.
+
+        Include ``"reference_weights": True`` only when these are the published weights that papers'
+        numbers were measured with (the ``inception`` extractor does for pytorch-fid's file): tables
+        then say that values compare with published numbers at the same sample count and reference.
+        """
         raise NotImplementedError
 
     def extract(self, images: torch.Tensor) -> Features:

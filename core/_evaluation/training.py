@@ -33,6 +33,17 @@ class TrainingEvaluation:
     def __init__(self, evaluation: Evaluation, model_spec: ModelSpec) -> None:
         self.evaluation, self.model_spec = evaluation, model_spec
 
+    def describe(self) -> str:
+        """What is measured, in which feature space, against what: ``fid, kid in classifier features
+        against digits, 10,000 generated samples``."""
+        evaluation = self.evaluation
+        names = ", ".join(spec.name for spec, _ in evaluation.evaluators)
+        featured = any(evaluator.needs & {"features", "logits"} for _, evaluator in evaluation.evaluators)
+        space = f" in {evaluation.extractor.name} features" if featured else ""
+        counts = sorted({evaluation.num_samples or evaluator.default_samples for _, evaluator in evaluation.evaluators})
+        return (f"{names}{space} against {evaluation.reference.spec}, "
+                f"{' or '.join(f'{n:,}' for n in counts)} generated samples")
+
     def __call__(self, run: RunContext) -> dict[str, float]:
         model = run.model
         rng, was_training = capture_rng(), model.training

@@ -37,7 +37,8 @@ class TrainOptions:
     sample_every: int = field(500, help=f"write a sample grid {PERIODIC}", ge=0)
     checkpoint_every: int = field(500, help=f"save a checkpoint {PERIODIC}", ge=0)
     keep_checkpoints: int = field(3, help="keep the newest K checkpoints (0: keep every one)", ge=0)
-    preview_samples: int = field(64, help="samples in each sample grid", ge=1, le=10_000)
+    preview_samples: int = field(0, help="samples in each sample grid (0: 64 images, or 2,500 points for point "
+                                         "data)", ge=0, le=10_000)
     device: str = field("auto", help="auto, cpu, cuda, cuda:N or mps")
     precision: str = field("fp32", help="autocast precision", choices=("fp32", "bf16", "fp16"))
     eval_every: int = field(0, help=f"evaluate eval_metrics {PERIODIC}", ge=0)

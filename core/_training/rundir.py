@@ -12,6 +12,8 @@
         state.json             the rest of the training state, with tensor references
       samples/step-00000500.png  fixed-noise sample grids
       logs/                    TensorBoard event files
+      eval/                    evaluation reports (during training: step-00000500.json)
+      status.json              running / completed / interrupted / failed, step, process, times
 
       .lock                    the owner's pid and host while a process writes the run (see lock.py)
 
@@ -35,18 +37,14 @@ from typing import TYPE_CHECKING, Any
 from gensynth._errors import GensynthError
 from gensynth._naming import option
 from gensynth._training.atomic import publish_dir_atomic, stale_temporaries, write_atomic, write_json_atomic
+from gensynth._training.layout import CONFIG, STATE_JSON, STATE_TENSORS, STATUS, STEP_DIR, WEIGHTS
 from gensynth._training.lock import LOCK_NAME
 
 if TYPE_CHECKING:
     import torch
 
-CONFIG = "config.json"
-WEIGHTS = "model.safetensors"
-STATE_TENSORS = "state.safetensors"
-STATE_JSON = "state.json"
 OWNED_FOLDERS = ("checkpoints", "samples", "logs", "eval")
 """The run's folders, which only training writes (``gensynth evaluate`` adds reports to ``eval``)."""
-_STEP_DIR = re.compile(r"^step-(\d+)$")
 _ASIDE_DIR = re.compile(r"^\.(step-\d+)\.old$")
 _STATE_ENTRIES = {"step": int, "optimizers": dict, "schedulers": dict, "rng": dict, "data": dict}
 _CONFIG_ENTRIES = {"model": dict, "training": dict, "data": dict}
@@ -110,6 +108,23 @@ def read_json(path: Path, what: str) -> Any:
         raise GensynthError(f"{what} {path} is corrupt ({exc})") from None
 
 
+def new_run_dir(root: str | Path, name: str) -> Path:
+    """A new, empty folder ``root/<name>-<n>`` with the smallest ``n >= 1`` not taken, created now
+    (``mkdir`` is atomic, so two trainings started at once never get the same folder)."""
+    root = Path(root)
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "run"
+    taken = [int(m.group(1)) for child in (root.iterdir() if root.is_dir() else [])
+             if (m := re.fullmatch(re.escape(stem) + r"-(\d+)", child.name))]
+    number = max(taken, default=0) + 1
+    while True:
+        path = root / f"{stem}-{number}"
+        try:
+            path.mkdir(parents=True)
+            return path
+        except FileExistsError:
+            number += 1
+
+
 class RunDir:
     """Paths and reads/writes of one run directory."""
 
@@ -135,6 +150,10 @@ class RunDir:
     @property
     def logs_dir(self) -> Path:
         return self.path / "logs"
+
+    @property
+    def status_path(self) -> Path:
+        return self.path / STATUS
 
     def exists(self) -> bool:
         return self.config_path.is_file()
@@ -229,7 +248,7 @@ class RunDir:
             return []
         found = []
         for child in self.checkpoints_dir.iterdir():
-            match = _STEP_DIR.match(child.name)
+            match = STEP_DIR.match(child.name)
             if match and child.is_dir():
                 found.append((int(match.group(1)), child))
         return sorted(found)

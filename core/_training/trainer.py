@@ -3,7 +3,7 @@
 The Trainer knows no model family: it asks the model for its optimizers,
 schedulers and the phases of one iteration, and drives them. Around that it
 owns everything a run needs: device and precision (through the Runtime),
-deterministic data order, a rich progress bar, TensorBoard scalars and sample
+deterministic data order, progress output (a rich bar or plain lines), TensorBoard scalars and sample
 grids, atomic checkpoints, exact resume, Ctrl-C and NaN handling, and the
 lifecycle hooks.
 
@@ -19,9 +19,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import signal
-import sys
 import threading
-import time
 import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
@@ -30,7 +28,7 @@ import torch
 
 from gensynth._data.domains import open_batches, smallest_size, steps_per_epoch
 from gensynth._errors import GensynthError, NonFiniteLoss, TrainingInterrupted
-from gensynth._models.images import as_images, grid, save_grid
+from gensynth._models.images import POINT_PREVIEW_SAMPLES, Mixture, as_images, grid, save_grid
 from gensynth._models.model import Model
 from gensynth._discovery.loader import PluginManager
 from gensynth._training.hooks import RunHooks
@@ -38,10 +36,12 @@ from gensynth._naming import option
 from gensynth._training.lock import RunLock
 from gensynth._training.options import TrainOptions
 from gensynth._training.parallel import DataParallel, synchronize
+from gensynth._training.progress import Progress, make_progress
 from gensynth._training.rng import capture_rng, rank_seed, restore_rng, seed_everything
 from gensynth._training.rundir import RunDir, fit_weights
 from gensynth._training.runtime import Runtime
 from gensynth._training.state import join_state, split_state
+from gensynth._training.status import StatusWriter
 from gensynth._training.tblog import Logger
 from gensynth._version import __version__
 
@@ -88,7 +88,9 @@ class Trainer:
 
     ``hooks`` are extra objects with ``@gensynth.hookimpl`` lifecycle methods that belong
     to this run (see :mod:`gensynth._training.hooks`), called after those of the plugins
-    of ``manager``. ``evaluate(run) -> {name: value}`` is called
+    of ``manager``. ``progress`` chooses what is printed while training (see
+    :mod:`gensynth._training.progress`): a built-in consumer of the same hooks, the first
+    of the run's objects. ``evaluate(run) -> {name: value}`` is called
     every ``options.eval_every`` steps (see :mod:`gensynth._evaluation.training`); its
     values are logged under ``eval/<name>`` and passed to ``on_evaluation_done``.
 
@@ -111,7 +113,7 @@ class Trainer:
         model_id: str = "",
         manager: PluginManager | None = None,
         hooks: Iterable[object] = (),
-        progress: bool = True,
+        progress: bool | str | Progress = "auto",
         evaluate: Callable[[RunContext], dict[str, float]] | None = None,
         runtime: Runtime | None = None,
         record: Mapping[str, Any] | None = None,
@@ -126,8 +128,8 @@ class Trainer:
         self.model, self.data, self.options = model, data, options
         self.run = RunDir(run_dir)
         self.model_id = model_id
-        self.hooks = RunHooks(manager or PluginManager(), hooks)
-        self.progress = progress
+        self.progress = make_progress(progress)
+        self.hooks = RunHooks(manager or PluginManager(), [self.progress, *hooks])
         self.record = dict(record) if record is not None else None
         self._stop_requested = False
         self._preview_batch: dict | None = None
@@ -190,13 +192,22 @@ class Trainer:
                          steps_per_epoch=steps_per_epoch(self.data, opts.batch_size))
         stream = open_batches(self.data, opts.batch_size, opts.seed, start_step=start, device=runtime.device,
                               rank=runtime.rank, world_size=runtime.world_size)
-        status = "failed"
+        status, error = "failed", None
+        record = StatusWriter(self.run.path, opts.steps, enabled=runtime.is_main)
+        record.begin(start)
         try:
             self._hook(ctx, "on_run_start", run=ctx)
-            with self._sigint_saves(), self._progress_bar(start, runtime.is_main) as advance:
-                self._loop(ctx, stream, optimizers, schedulers, scaler, phases, parallel, advance)
+            with self._sigint_saves():
+                self._loop(ctx, stream, optimizers, schedulers, scaler, phases, parallel, record)
             status = "interrupted" if self._stop_requested else "completed"
+        except KeyboardInterrupt:
+            status = "interrupted"
+            raise
+        except BaseException as exc:
+            error = str(exc).splitlines()[0] if isinstance(exc, GensynthError) else f"{type(exc).__name__}: {exc}"
+            raise
         finally:
+            record.end(status, ctx.step, error)
             self._hook(ctx, "on_run_end", run=ctx, status=status)
             logger.close()
         if self._stop_requested:
@@ -213,7 +224,7 @@ class Trainer:
 
     # -- the loop -------------------------------------------------------------------
 
-    def _loop(self, ctx, stream, optimizers, schedulers, scaler, phases, parallel, advance) -> None:
+    def _loop(self, ctx, stream, optimizers, schedulers, scaler, phases, parallel, record) -> None:
         opts, model, runtime = self.options, self.model, ctx.runtime
         sums: dict[str, torch.Tensor] = {}
         counts: dict[str, int] = {}  # per key: phases that run every k steps log means over their own runs
@@ -245,6 +256,7 @@ class Trainer:
             model.end_iteration(step)
             ctx.step = step
             self._hook(ctx, "on_step_end", run=ctx, step=step)
+            record.beat(step)
             if step % ctx.steps_per_epoch == 0:
                 self._hook(ctx, "on_epoch_end", run=ctx, epoch=step // ctx.steps_per_epoch, step=step)
 
@@ -254,11 +266,8 @@ class Trainer:
                 self._check_finite(ctx, step, sums)
                 means = {k: float(v) / counts[k] for k, v in sums.items()}
                 scalars = self._log(ctx, step, means, optimizers)
-                advance(step, means)
                 self._hook(ctx, "on_log", run=ctx, step=step, metrics=scalars)
                 sums, counts = {}, {}
-            else:
-                advance(step, None)
             stop = self._agreed_stop(runtime, due=logs_now or runtime.synchronous)
             preview = self._due(step, opts.sample_every)
             evaluate = self._evaluates and self._due(step, opts.eval_every)
@@ -333,14 +342,22 @@ class Trainer:
     def _write_preview(self, ctx: RunContext, step: int) -> None:
         if not ctx.runtime.is_main:
             return
+        count = self._preview_count()
         if self._preview_batch is None:
-            size = min(self.options.preview_samples, smallest_size(self.data))
+            size = min(count, smallest_size(self.data))
             self._preview_batch = next(open_batches(self.data, size, PREVIEW_SEED, device=ctx.runtime.device))
-        for name, pictures in self.model.previews(self._preview_batch, self.options.preview_samples, PREVIEW_SEED).items():
-            images = as_images(pictures)
+        modes = None if isinstance(self.data, dict) else Mixture.of(self.data.info())
+        for name, pictures in self.model.previews(self._preview_batch, count, PREVIEW_SEED).items():
+            images = as_images(pictures, modes)
             prefix = "" if name == "samples" else f"{name}-"
             save_grid(images, self.run.samples_dir / f"{prefix}step-{step:08d}.png")
             ctx.logger.image(name, grid(images), step)
+
+    def _preview_count(self) -> int:
+        if self.options.preview_samples:
+            return self.options.preview_samples
+        points = not isinstance(self.data, dict) and self.data.kind == "points"
+        return POINT_PREVIEW_SAMPLES if points else 64
 
     # -- checkpoints ------------------------------------------------------------------
 
@@ -459,8 +476,8 @@ class Trainer:
                 f"{horizon} steps and continue from step {step} of the new plan (learning rate {rates})")
 
     def _announce(self, runtime: Runtime, line: str) -> None:
-        if self.progress and runtime.is_main:
-            print(line, file=sys.stderr)
+        if runtime.is_main:
+            self.progress.note(line)
 
     # -- terminal ---------------------------------------------------------------------
 
@@ -481,29 +498,3 @@ class Trainer:
             yield
         finally:
             signal.signal(signal.SIGINT, previous)
-
-    @contextlib.contextmanager
-    def _progress_bar(self, start: int, show: bool):
-        if not (self.progress and show):
-            yield lambda step, means: None
-            return
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-        progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[losses]}"), TextColumn("{task.fields[rate]}"),
-            TimeElapsedColumn(), TimeRemainingColumn(), console=Console(stderr=True), refresh_per_second=4,
-        )
-        task = progress.add_task(self.model_id or "train", total=self.options.steps, completed=start, losses="", rate="")
-        began, first = time.perf_counter(), start
-
-        def advance(step: int, means: dict[str, float] | None) -> None:
-            fields: dict[str, str] = {}
-            if means is not None:
-                fields["losses"] = " ".join(f"{k}={v:.3g}" for k, v in means.items() if "/" not in k)
-                fields["rate"] = f"{(step - first) / max(time.perf_counter() - began, 1e-9):.1f} it/s"
-            progress.update(task, completed=step, **fields)
-
-        with progress:
-            yield advance

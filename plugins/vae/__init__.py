@@ -42,7 +42,7 @@ _MODELS = (
     ("iwae", "iwae:IWAE", IWAEConfig, ("latent", "reconstruct"),
      "Importance-weighted autoencoder (Burda et al. 2016): the VAE trained on the k-sample bound", "mixture"),
     ("vq-vae", "vqvae:VQVAE", VQVAEConfig, ("reconstruct",),
-     "VQ-VAE (van den Oord et al. 2017): discrete codes, EMA codebook, transformer prior trained as stage 2", None),
+     "VQ-VAE (van den Oord et al. 2017): discrete codes, EMA codebook, a transformer prior", None),
 )
 
 

@@ -1,0 +1,115 @@
+"""The runs below a folder, each summed up from its files: model, progress, status, age, latest evaluation.
+
+Torch-free and read-only: it reads ``config.json``, ``status.json``, the checkpoint
+folder names and ``eval/*.json`` (see :mod:`gensynth._training.rundir`), so
+``gensynth runs`` is quick and safe beside a run that is training.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from gensynth._training.layout import CONFIG, STATUS, STEP_DIR
+from gensynth._training.status import effective_status, read_status
+
+
+@dataclasses.dataclass
+class RunSummary:
+    """One run as ``gensynth runs`` lists it."""
+
+    dir: Path
+    model_id: str
+    step: int
+    total_steps: int | None
+    status: str
+    #: Seconds since the run last wrote its status, a checkpoint or its config.
+    age: float
+    error: str = ""
+    #: The newest evaluation report's results (each with ``metric``, ``values``, ``protocol``), and its step.
+    evaluation: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    evaluation_step: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        record = dataclasses.asdict(self)
+        record["dir"] = str(self.dir)
+        record["age"] = round(self.age, 1)
+        return record
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def checkpoint_steps(run_dir: Path) -> list[int]:
+    folder = run_dir / "checkpoints"
+    if not folder.is_dir():
+        return []
+    return sorted(int(m.group(1)) for child in folder.iterdir() if (m := STEP_DIR.match(child.name)) and child.is_dir())
+
+
+def evaluation_reports(run_dir: Path) -> list[dict[str, Any]]:
+    """Every readable ``eval/*.json`` of a run, oldest first (by creation time, then step)."""
+    reports = []
+    for path in sorted((run_dir / "eval").glob("*.json")):
+        report = _read_json(path)
+        if isinstance(report, dict) and isinstance(report.get("results"), list):
+            reports.append({**report, "path": str(path)})
+    return sorted(reports, key=lambda r: (str(r.get("created", "")), r.get("run", {}).get("step") or 0))
+
+
+def summarize(run_dir: str | Path) -> RunSummary | None:
+    """The summary of the run in ``run_dir``; None when it holds no gensynth run."""
+    run_dir = Path(run_dir)
+    config = _read_json(run_dir / CONFIG)
+    if not (isinstance(config, dict) and isinstance(config.get("model"), dict)):
+        return None
+    total = config.get("training", {}).get("steps")
+    steps = checkpoint_steps(run_dir)
+    record = read_status(run_dir)
+    if record is not None:
+        status, step, error = effective_status(record), int(record.get("step", 0)), str(record.get("error", ""))
+        total = record.get("total_steps", total)
+    else:  # a run from before status.json: what its checkpoints say
+        step = steps[-1] if steps else 0
+        status, error = ("completed" if total and step >= total else "interrupted"), ""
+    touched = [p.stat().st_mtime for p in (run_dir / STATUS, run_dir / CONFIG) if p.exists()]
+    touched += [(run_dir / "checkpoints" / f"step-{steps[-1]:08d}").stat().st_mtime] if steps else []
+    reports = evaluation_reports(run_dir)
+    latest = reports[-1] if reports else {}
+    return RunSummary(run_dir, config["model"].get("id", "?"), step, total, status,
+                      max(0.0, time.time() - max(touched)), error, latest.get("results", []),
+                      latest.get("run", {}).get("step"))
+
+
+def find_runs(folder: str | Path) -> list[RunSummary]:
+    """Every run at or below ``folder`` (a run's own sub-folders are not searched), sorted by path."""
+    folder = Path(folder)
+    found: list[RunSummary] = []
+    pending = [folder]
+    while pending:
+        here = pending.pop()
+        summary = summarize(here)
+        if summary is not None:
+            found.append(summary)
+            continue
+        try:
+            pending += [child for child in here.iterdir() if child.is_dir() and not child.name.startswith(".")]
+        except OSError:
+            continue
+    return sorted(found, key=lambda s: str(s.dir))
+
+
+def age_text(seconds: float) -> str:
+    """``42 s``, ``5 min``, ``3 h``, ``2 d``."""
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)} {unit}"
+    return f"{int(seconds)} s"
+
