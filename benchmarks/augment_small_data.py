@@ -53,10 +53,10 @@ def main() -> None:
             for seed in seeds:
                 out = root / f"{model}-{augment}-{seed}"
                 config = {"image_size": 28, "augment": augment, **extra}
-                seconds, _ = train(model, small, out, steps=args.steps, seed=seed, config=config)
+                wall, cpu, _ = train(model, small, out, steps=args.steps, seed=seed, config=config)
                 fid, kid = fid_kid(evaluation, out)
                 table.setdefault((model, augment), []).append(fid)
-                print(f"{model} augment={augment} seed {seed}: {seconds:.0f} s, FID {fid:.2f}, KID {kid:.2f}; {out}",
+                print(f"{model} augment={augment} seed {seed}: {wall:.0f} s ({cpu:.0f} s CPU), FID {fid:.2f}, KID {kid:.2f}; {out}",
                       flush=True)
     print(f"\n{args.images} MNIST images, {args.steps} steps, seeds {args.seeds}, {args.threads} thread(s), "
           f"extra config {extra or 'none'}")

@@ -95,7 +95,8 @@ PAPER_BIGGAN = Recipe(
 IMAGE_GAN = dict(family="gan", data="image", channels=(1, 3), test_config={"g_width": 8, "d_width": 8, "latent_dim": 16})
 DCGAN_FAMILY = dict(IMAGE_GAN, resolutions=(28, 32, 64), recipes=(FAST_DCGAN, CLASSIC_DCGAN, STABLE_DCGAN, WGAN_GP),
                     default_recipe="fast")
-RESNET_GAN = dict(IMAGE_GAN, resolutions=(28, 32, 64, 128), default_recipe="fast")
+RESNET_GAN = dict(IMAGE_GAN, resolutions=(28, 32, 64, 128), default_recipe="fast",
+                  test_config={"g_width": 4, "d_width": 4, "latent_dim": 8, "image_size": 28})
 
 
 @hookimpl
@@ -134,7 +135,7 @@ def register_models(register):
         config=BigGANConfig,
         capabilities=(CONDITIONAL, LATENT, TRUNCATION),
         recipes=(FAST_BIGGAN, PAPER_BIGGAN),
-        **RESNET_GAN,
+        **{**RESNET_GAN, "test_config": {**RESNET_GAN["test_config"], "embed_dim": 4}},
     ))
     register(ModelSpec(
         name="mlp-gan",

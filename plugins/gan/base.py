@@ -14,8 +14,8 @@ through ``register_augmentations``): every image the discriminator sees, real
 or generated, in the discriminator, R1 and generator passes, goes through it
 first (:meth:`GAN.discriminate`).
 
-Every GAN has the ``latent`` and ``truncation`` capabilities: z ~ N(0, I) is its
-latent code, decoded by the generator (average).
+The methods of the ``latent`` and ``truncation`` capabilities are here (z ~ N(0, I)
+is the code, decoded by the generator average); the image GANs declare them.
 """
 
 from __future__ import annotations
