@@ -15,7 +15,7 @@ from gensynth._discovery.registry import get_registry
 from gensynth._errors import TrainingInterrupted
 from gensynth._evaluation.session import Evaluation
 from gensynth._metadata.request import DataRequest
-from gensynth._training.rundir import RunDir
+from gensynth._training.rundir import RunDir, load_weights
 
 
 class TimeLimit:
@@ -37,12 +37,14 @@ class TimeLimit:
 
 
 def train(model: str, data: str, out: Path, *, steps: int, cpu_seconds: float | None = None, seed: int = 0,
-          config: Mapping[str, Any] = (), recipe: str | None = None) -> tuple[float, float, int]:
+          config: Mapping[str, Any] = (), recipe: str | None = None,
+          options: Mapping[str, Any] = ()) -> tuple[float, float, int]:
     """Train ``model`` on ``data`` into ``out`` for ``steps`` steps, or until ``cpu_seconds`` of CPU time have
     passed (then ``steps`` is only a ceiling, and the logging interval is 10 steps);
-    ``(wall seconds, CPU seconds, steps done)``."""
+    ``options`` are more ``TrainOptions`` fields; ``(wall seconds, CPU seconds, steps done)``."""
     hooks = [TimeLimit(cpu_seconds)] if cpu_seconds else []
-    options = {"log_every": 10, "sample_every": 10 ** 9, "checkpoint_every": 10 ** 9} if cpu_seconds else {}
+    limit = {"log_every": 10, "sample_every": 10 ** 9, "checkpoint_every": 10 ** 9} if cpu_seconds else {}
+    options = {**limit, **dict(options)}
     wall, cpu = time.perf_counter(), time.process_time()
     try:
         api.train(model, data, out, steps=steps, recipe=recipe, config=dict(config), seed=seed, device="cpu",
@@ -65,6 +67,16 @@ def fid_kid(evaluation: Evaluation, run_dir: Path) -> tuple[float, float]:
     spec = api.model_spec(RunDir(run_dir).read_config()["model"]["id"])
     scores = {r.metric.split(":")[-1]: r.values for r in evaluation.run(api.load_run(run_dir), spec)}
     return scores["fid"]["fid"], scores["kid"]["kid"]
+
+
+def checkpoint_fids(evaluation: Evaluation, run_dir: Path) -> dict[int, float]:
+    """FID of every checkpoint the run kept (generator average), by step."""
+    spec = api.model_spec(RunDir(run_dir).read_config()["model"]["id"])
+    model, fids = api.load_run(run_dir), {}
+    for step, folder in RunDir(run_dir).checkpoints():
+        model.load_state_dict(load_weights(folder / "model.safetensors"))
+        fids[step] = next(r.values["fid"] for r in evaluation.run(model, spec) if r.metric.endswith("fid"))
+    return fids
 
 
 def per_label_accuracy(evaluation: Evaluation, model, per_label: int, seed: int) -> list[float]:

@@ -3,7 +3,9 @@
 Generator block: ``norm - ReLU - 2x nearest upsampling - 3x3 conv - norm - ReLU - 3x3 conv``, plus the
 upsampled input through a 1x1 convolution. Discriminator block: ``ReLU - 3x3 conv - ReLU - 3x3 conv -
 2x2 average pooling``, plus the input through a 1x1 convolution and the pooling; the first block ("optimized"
-in the SNGAN code) starts with the convolution, since its input is the image. A norm is a BatchNorm, or a
+in the SNGAN code) starts with the convolution, since its input is the image. Both shortcuts apply their
+1x1 convolution at the lower resolution, which is the same function as the SNGAN code's order (nearest
+upsampling and average pooling commute with it) at a quarter of its cost. A norm is a BatchNorm, or a
 conditional BatchNorm called with the block's condition.
 
 The layout: the generator starts from a ``base x base`` map (7 for 28 px, 4 otherwise) and doubles it in
@@ -54,6 +56,13 @@ def discriminator_widths(width: int, levels: int) -> list[int]:
     return widths + widths[-1:]
 
 
+def upsample(x: torch.Tensor) -> torch.Tensor:
+    """2x nearest-neighbour upsampling; the same values as ``F.interpolate(x, scale_factor=2)``, about twice
+    as fast on CPU (a broadcast view reshaped, no interpolation kernel)."""
+    n, c, h, w = x.shape
+    return x[:, :, :, None, :, None].expand(n, c, h, 2, w, 2).reshape(n, c, 2 * h, 2 * w)
+
+
 def _norm(norm: nn.Module, x: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
     return norm(x) if condition is None else norm(x, condition)
 
@@ -67,9 +76,9 @@ class GeneratorBlock(nn.Module):
         self.skip = nn.Conv2d(c_in, c_out, 1)
 
     def forward(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
-        h = F.interpolate(F.relu(_norm(self.norm1, x, condition)), scale_factor=2, mode="nearest")
+        h = upsample(F.relu(_norm(self.norm1, x, condition)))
         h = self.conv2(F.relu(_norm(self.norm2, self.conv1(h), condition)))
-        return h + self.skip(F.interpolate(x, scale_factor=2, mode="nearest"))
+        return h + upsample(self.skip(x))  # = skip(upsample(x)), a 1x1 convolution at a quarter of the cost
 
 
 class DiscriminatorBlock(nn.Module):
@@ -86,10 +95,9 @@ class DiscriminatorBlock(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.conv1(x if self.first else F.relu(x))
         h = self._pool(self.conv2(F.relu(h)))
-        if self.skip is None:
-            return h + x
-        # The first block pools before its 1x1 convolution (the SNGAN code's optimized block), the others after.
-        return h + (self.skip(self._pool(x)) if self.first else self._pool(self.skip(x)))
+        # Pooling before the 1x1 convolution equals pooling after it (both are linear), at a quarter of the cost.
+        shortcut = self._pool(x)
+        return h + (shortcut if self.skip is None else self.skip(shortcut))
 
 
 class SelfAttention(nn.Module):
