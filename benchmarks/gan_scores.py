@@ -31,7 +31,7 @@ class TimeLimit:
         self.began = time.process_time()  # data loaded and model built: the training proper starts
 
     @hookimpl
-    def on_step_end(self, run, step, metrics):
+    def on_step_end(self, run, step):
         if time.process_time() - self.began >= self.seconds:
             signal.raise_signal(signal.SIGINT)
 

@@ -4,7 +4,7 @@ Data: the MNIST test set read by ``mnist:PATH``, the first 8,000 images to train
 2,000 held out (``@8000:``), at 28 px (``--set image_size=28`` for sngan, dcgan's default). Each model trains
 through the Trainer for ``--seconds`` of CPU time of the training process with one torch thread (the wall
 time of a quiet machine; CPU time, so that other jobs on a shared machine do not tilt the comparison; a
-lifecycle hook stops it, as Ctrl-C would, at the first logging step past the limit), one after the other,
+lifecycle hook stops it, as Ctrl-C would, at the first step past the limit), one after the other,
 ``--rounds`` times alternating. Both are scored with FID
 and KID in the domain classifier's features (trained on the 8,000 training images) from 2,000 samples of the
 generator average against the 2,000 held-out images; FID of the raw generator (``ema=False``) is printed

@@ -101,16 +101,22 @@ def test_ada_without_a_target_keeps_p_fixed():
     assert float(ada.p) == pytest.approx(0.3) and set(ada.logs()) == {"augment/p"}
 
 
-def test_ada_state_is_in_the_state_dict():
-    ada = ADA(p=0.25)
-    ada.observe(torch.ones(4, 1))
-    restored = ADA()
-    restored.load_state_dict(ada.state_dict())
-    assert float(restored.p) == 0.25 and torch.equal(restored.signs, ada.signs) and int(restored.steps) == 1
+def test_ada_state_is_training_state_not_weights():
+    model = DCGAN(DCGANConfig(**TINY, augment="ada", augment_p=0.25, ada_interval=3))
+    model.augment.observe(torch.ones(4, 1))
+    assert not any(key.startswith("augment") for key in model.state_dict())  # the weights are the networks'
+    state = model.training_state()
+    assert state["augment"]["p"] == 0.25 and state["augment"]["steps"] == 1
+    restored = DCGAN(DCGANConfig(**TINY, augment="ada", ada_interval=3))
+    restored.load_training_state(state)
+    for ada in (model.augment, restored.augment):  # both reach the adjustment with the same sums
+        ada.observe(torch.ones(4, 1))
+        ada.observe(-torch.ones(2, 1))
+    assert restored.augment.p == model.augment.p and restored.augment.rt == model.augment.rt == 0.6
 
 
 def test_resume_with_ada_on_is_exact():
-    config = {**TINY, "augment": "ada", "augment_p": 0.2, "ada_interval": 1, "ada_kimg": 0.01}
+    config = {**TINY, "augment": "ada", "augment_p": 0.2, "ada_interval": 3, "ada_kimg": 0.01}  # sums pending at the stop
     report = check_model("gan:dcgan", config=config, checks=["resume-exact"])
     assert report.ok, report.summary()
 

@@ -8,15 +8,18 @@ augmented images. Plugins register augmentations through the
 ``register_augmentations`` hook (:class:`~gensynth._metadata.specs.AugmentationSpec`);
 a model builds one by name with :func:`build_augmentation`.
 
-An augmentation is an ``nn.Module``: it moves to the run's device with its
-model, and whatever it must keep across a resume (ADA's probability and
-statistics) lives in buffers, saved with the weights.
+An augmentation is an ``nn.Module`` that moves to the run's device with its
+model. Whatever it must keep across a resume (ADA's probability and statistics)
+is training state, not weights: :meth:`Augmentation.training_state`, which the
+model saves in the checkpoint's training state (per process under torchrun), so
+the exported weights are those of the networks alone and the buffers that
+data-parallel training sets to rank 0's hold nothing an augmentation counts.
 """
 
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from typing import Any, Mapping
 
 import torch
 from torch import nn
@@ -49,6 +52,13 @@ class Augmentation(nn.Module):
     def logs(self) -> dict[str, torch.Tensor]:
         """Detached scalars the model logs with its discriminator phase (e.g. ``augment/p``)."""
         return {}
+
+    def training_state(self) -> dict[str, Any]:
+        """What a resumed run needs to continue exactly (tensors and JSON values); default: nothing."""
+        return {}
+
+    def load_training_state(self, state: Mapping[str, Any]) -> None:
+        """Restore what :meth:`training_state` returned."""
 
 
 def build_augmentation(name: str, registry: Registry | None = None, **options: Any) -> Augmentation:

@@ -37,6 +37,7 @@ untouched, and at ``p = 0`` the augmentation is exactly the identity.
 from __future__ import annotations
 
 import math
+from typing import Any, Mapping
 
 import torch
 import torch.nn.functional as F
@@ -57,7 +58,10 @@ BRIGHTNESS_STD, CONTRAST_STD, SATURATION_STD = 0.2, 0.5, 1.0
 
 def all_reduce_sum(stats: torch.Tensor) -> torch.Tensor:
     """``stats`` summed over the processes of a distributed run (itself in a single process): ADA's
-    statistics count the images of every rank, so that every rank computes the same ``p``."""
+    statistics count the images of every rank, so that every rank computes the same ``p``.
+
+    A model has no handle on gensynth's Runtime, so this uses ``torch.distributed``'s default group
+    (the one the Runtime joins under torchrun); every process observes at the same steps."""
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         stats = stats.clone()
         torch.distributed.all_reduce(stats)
@@ -65,16 +69,18 @@ def all_reduce_sum(stats: torch.Tensor) -> torch.Tensor:
 
 
 class ADA(Augmentation):
+    """The state (``p``, the last ``rt``, and this process's sums since the last adjustment) is
+    training state, not weights: :meth:`training_state`."""
+
     def __init__(self, policy: str = "", p: float | None = None, target: float | None = 0.6, interval: int = 4,
                  speed_kimg: float = 500.0) -> None:
         super().__init__()
         self.operations = parse_policy(policy, "ada", OPERATIONS, GROUPS, DEFAULT_POLICY)
         self.target, self.interval, self.speed_images = target, int(interval), float(speed_kimg) * 1000
-        # Training state, saved with the weights: p, the sums since the last adjustment and the last r_t.
-        self.register_buffer("p", torch.tensor(0.0 if p is None else float(p)))
-        self.register_buffer("signs", torch.zeros(2))  # (sum of sign(D(real)), number of images)
-        self.register_buffer("steps", torch.zeros((), dtype=torch.int64))
-        self.register_buffer("rt", torch.zeros(()))
+        self.p = 0.0 if p is None else float(p)
+        self.rt = 0.0
+        self.steps = 0  # discriminator steps observed since the last adjustment
+        self.signs: torch.Tensor | None = None  # (sum of sign(D(real)), number of images) since then, on the logits' device
 
     def extra_repr(self) -> str:
         return f"policy={','.join(self.operations)}, target={self.target}, interval={self.interval}"
@@ -84,26 +90,37 @@ class ADA(Augmentation):
     def observe(self, real_logits: torch.Tensor) -> None:
         if self.target is None:
             return
-        self.signs += torch.stack([real_logits.sign().sum(), real_logits.new_tensor(real_logits.numel())])
+        observed = torch.stack([real_logits.sign().sum(), real_logits.new_tensor(real_logits.numel())]).float()
+        self.signs = observed if self.signs is None else self.signs.to(observed.device) + observed
         self.steps += 1
-        if int(self.steps) < self.interval:
+        if self.steps < self.interval:
             return
-        signs, images = all_reduce_sum(self.signs)  # the one place the processes' statistics meet
-        self.rt.copy_(signs / images)
-        self.p.copy_((self.p + torch.sign(self.rt - self.target) * images / self.speed_images).clamp(0, 1))
-        self.signs.zero_()
-        self.steps.zero_()
+        signs, images = all_reduce_sum(self.signs).tolist()  # the one place the processes' statistics meet
+        self.rt = signs / images
+        step = (self.rt > self.target) - (self.rt < self.target)
+        self.p = min(max(self.p + step * images / self.speed_images, 0.0), 1.0)
+        self.signs, self.steps = None, 0
 
     def logs(self) -> dict[str, torch.Tensor]:
-        logs = {"augment/p": self.p.detach().clone()}
+        logs = {"augment/p": torch.tensor(self.p)}
         if self.target is not None:
-            logs["augment/rt"] = self.rt.detach().clone()
+            logs["augment/rt"] = torch.tensor(self.rt)
         return logs
+
+    def training_state(self) -> dict[str, Any]:
+        state: dict[str, Any] = {"p": self.p, "rt": self.rt, "steps": self.steps}
+        if self.signs is not None:
+            state["signs"] = self.signs.detach().cpu().clone()
+        return state
+
+    def load_training_state(self, state: Mapping[str, Any]) -> None:
+        self.p, self.rt, self.steps = float(state["p"]), float(state["rt"]), int(state["steps"])
+        self.signs = state.get("signs")  # on the CPU; observe moves it to the logits' device
 
     # -- the pipeline --------------------------------------------------------------------
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        p = float(self.p)
+        p = self.p
         if p == 0:
             return images
         if any(op in GEOMETRIC for op in self.operations):

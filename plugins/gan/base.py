@@ -93,6 +93,14 @@ class GAN(Model):
         if self.gen_ema is not None:
             update_average(self.gen_ema, self.gen, step, self.config.ema_start)
 
+    def training_state(self) -> dict[str, Any]:
+        """The augmentation's state (ADA's ``p`` and statistics), so that a resumed run continues exactly."""
+        return {"augment": self.augment.training_state()} if self.augment is not None else {}
+
+    def load_training_state(self, state: Mapping[str, Any]) -> None:
+        if self.augment is not None and "augment" in state:
+            self.augment.load_training_state(state["augment"])
+
     def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """Latent vectors z ~ N(0, I); from the global RNG unless ``generator`` is given."""
         return torch.randn(n, self.config.latent_dim, device=self.device, generator=generator)
