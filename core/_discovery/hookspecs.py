@@ -67,7 +67,9 @@ def register_augmentations(register: Callable[..., None]) -> None:
     config's augmentation options as keywords (``policy``, ``p``, ``target``, ``interval``,
     ``speed_kimg``); the constructor receives those it names. The augmentation then transforms
     every batch the discriminator sees, real and generated, and :meth:`Augmentation.observe`
-    receives the discriminator's outputs on the real images of each discriminator step.
+    receives the discriminator's outputs on the real images of each discriminator step; what it
+    must keep across a resume it returns from :meth:`Augmentation.training_state`, which the
+    model saves with its own training state.
     """
 
 

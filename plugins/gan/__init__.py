@@ -56,7 +56,8 @@ COVERAGE_MLP = Recipe(
 )
 
 
-#: SNGAN's default: measured best at equal CPU time on MNIST (benchmarks/sngan_vs_dcgan.py).
+#: SNGAN's default: the paper's optimiser with one D step per G step and narrow networks, for CPU budgets
+#: (benchmarks/sngan_vs_dcgan.py; fast against paper not measured yet, see benchmarks/RESULTS.md).
 FAST_SNGAN = Recipe(
     "fast", "hinge loss, spectral norm on D, Adam 2e-4 (0, 0.9), one D step per G step, widths 32, "
             "generator EMA 0.999, batch 64",
@@ -72,7 +73,8 @@ PAPER_SNGAN = Recipe(
             "decay_start": 0.0, "spectral_norm": True, "g_width": 64, "d_width": 128, "ema_decay": 0.0},
     training={"batch_size": 64},
 )
-#: The conditional model's default: measured on MNIST (benchmarks/biggan_mnist.py).
+#: The conditional model's default, sngan's fast with BigGAN's conditioning (benchmarks/conditional_mnist.py
+#: --model biggan; not measured against paper yet, see benchmarks/RESULTS.md).
 FAST_BIGGAN = Recipe(
     "fast", "hinge loss, SN on G and D, Adam 2e-4 (0, 0.9), one D step per G step, widths 32, class embedding "
             "32, hierarchical z, generator EMA 0.999, batch 64",
