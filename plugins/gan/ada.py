@@ -90,7 +90,8 @@ class ADA(Augmentation):
     def observe(self, real_logits: torch.Tensor) -> None:
         if self.target is None:
             return
-        observed = torch.stack([real_logits.sign().sum(), real_logits.new_tensor(real_logits.numel())]).float()
+        judged = real_logits.detach().float().sign()  # float32: bf16 sums of signs are inexact past 256
+        observed = torch.stack([judged.sum(), judged.new_tensor(judged.numel())])
         self.signs = observed if self.signs is None else self.signs.to(observed.device) + observed
         self.steps += 1
         if self.steps < self.interval:
