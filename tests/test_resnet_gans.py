@@ -84,5 +84,5 @@ def test_biggan_splits_z_over_its_blocks_and_follows_the_labels():
 
 
 def test_biggan_needs_labelled_data_with_matching_classes():
-    with pytest.raises(GensynthError, match="pass --set num_classes=3"):
+    with pytest.raises(GensynthError, match="has 3 classes but this model is configured for 10; pass "):
         BigGAN(BigGANConfig(**TINY)).bind_data({"num_classes": 3, "source": "x"})
