@@ -21,11 +21,14 @@ SAMPLES_MAX = 1_000_000
               help="Write latent interpolations: each row walks from one seeded sample to another.")
 @click.option("--steps", type=int, default=10, show_default=True, help="With --interpolate: images per row.")
 @click.option("--linear", is_flag=True, help="With --interpolate: straight lines instead of spherical (slerp) paths.")
+@click.option("--truncation", type=float, metavar="PSI",
+              help="Truncation trick (models with the 'truncation' capability): codes pulled towards the mean "
+                   "latent, mean + PSI * (z - mean); 1 samples the prior, 0 gives the mean latent's image.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Grid PNG [default: RUN_DIR/sample.png].")
 @click.option("--out-dir", type=click.Path(file_okay=False), help="Also write each sample as its own PNG here.")
 @click.option("--nrow", type=int, help="Images per grid row.")
 @click.option("--device", default="cpu", show_default=True)
-def sample(run_dir, n, seed, label, interpolate, steps, linear, output, out_dir, nrow, device) -> None:
+def sample(run_dir, n, seed, label, interpolate, steps, linear, truncation, output, out_dir, nrow, device) -> None:
     """Generate N samples from a trained RUN_DIR into a grid PNG.
 
     A conditional model without --label gives one row per class. The first
@@ -40,12 +43,13 @@ def sample(run_dir, n, seed, label, interpolate, steps, linear, output, out_dir,
     from gensynth._training.runtime import select_device
 
     run = open_run(run_dir, select_device(device))
+    truncated = _truncation(run, truncation)
     if interpolate:
-        images, rows_of = _interpolations(run, n or 8, steps, seed, label, linear)
+        images, rows_of = _interpolations(run, n or 8, steps, seed, label, linear, truncated)
         chunks = iter([as_images(images)])
     else:
         default = POINT_PREVIEW_SAMPLES if run.spec.data == "points" else 64
-        chunks, rows_of = _samples(run, n or default, seed, label)
+        chunks, rows_of = _samples(run, n or default, seed, label, truncated)
     first = next(chunks)
     if first.dim() == 2:  # points: one scatter plot of all of them, the data's true modes marked when known
         import torch
@@ -96,7 +100,17 @@ def _check(run_dir: str, n: int | None, seed: int, interpolate: bool, steps: int
     return output
 
 
-def _samples(run, n: int, seed: int, label: int | None):
+def _truncation(run, psi: float | None) -> dict:
+    """``{"truncation": psi}`` for the model's sampling methods, or ``{}`` without ``--truncation``."""
+    from gensynth._metadata.capabilities import TRUNCATION
+
+    if psi is None:
+        return {}
+    run.require(TRUNCATION, "--truncation")
+    return {"truncation": psi}
+
+
+def _samples(run, n: int, seed: int, label: int | None, truncated: dict):
     """``(chunks of samples, images per row or None)``: n samples, of one class with ``label``, or one row per
     class from a conditional model (``ceil(n / classes)`` each). The first chunk is what one call with ``seed``
     gives; chunk ``i`` after it uses seed ``(seed * 1_000_003 + i) mod 2**64``."""
@@ -117,12 +131,12 @@ def _samples(run, n: int, seed: int, label: int | None):
             size = min(GRID_MAX, total - begin)
             chunk_seed = seed if index == 0 else (seed * 1_000_003 + index) % 2**64
             kwargs = {} if labels is None else {"labels": labels[begin:begin + size]}
-            yield run.model.sample(size, seed=chunk_seed, **kwargs)
+            yield run.model.sample(size, seed=chunk_seed, **kwargs, **truncated)
 
     return chunks(), per_row
 
 
-def _interpolations(run, rows: int, steps: int, seed: int, label: int | None, linear: bool):
+def _interpolations(run, rows: int, steps: int, seed: int, label: int | None, linear: bool, truncated: dict):
     """``(images, steps)``: one row per pair of seeded codes; a conditional model keeps ``label``,
     or gives row ``i`` class ``i mod classes``."""
     import torch
@@ -136,4 +150,4 @@ def _interpolations(run, rows: int, steps: int, seed: int, label: int | None, li
         kwargs["labels"] = run.class_labels(label, rows * steps)
     elif run.has(CONDITIONAL):
         kwargs["labels"] = (torch.arange(rows) % run.model.num_classes).repeat_interleave(steps)
-    return latent_interpolations(run.model, rows, steps, seed, spherical=not linear, **kwargs), steps
+    return latent_interpolations(run.model, rows, steps, seed, spherical=not linear, latents=truncated, **kwargs), steps

@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 from gensynth._discovery.hookspecs import hookimpl
 from gensynth._errors import GensynthError
-from gensynth._metadata.capabilities import CONDITIONAL, LATENT, RECONSTRUCT, TRANSLATE
+from gensynth._metadata.capabilities import CONDITIONAL, LATENT, RECONSTRUCT, TRANSLATE, TRUNCATION
 from gensynth._metadata.config import ModelConfig, field
 from gensynth._metadata.recipes import Recipe
 from gensynth._metadata.request import DataRequest
-from gensynth._metadata.specs import DatasetSpec, EvaluatorSpec, ExtractorSpec, LossSpec, ModelSpec
+from gensynth._metadata.specs import AugmentationSpec, DatasetSpec, EvaluatorSpec, ExtractorSpec, LossSpec, ModelSpec
 from gensynth._version import PLUGIN_API_VERSION, __version__
 
 #: Torch-side public names: name -> the private module that defines it (imported on first access).
@@ -36,6 +36,8 @@ _LAZY = {
     "Loss": "gensynth._models.loss",
     "GANLoss": "gensynth._models.loss",
     "build_loss": "gensynth._models.loss",
+    "Augmentation": "gensynth._models.augmentation",
+    "build_augmentation": "gensynth._models.augmentation",
     "linear_decay": "gensynth._training.schedules",
     "linear_decay_schedulers": "gensynth._training.schedules",
     "check_data_classes": "gensynth._models.conditioning",
@@ -77,9 +79,9 @@ _LAZY = {
 
 __all__ = [
     "__version__", "PLUGIN_API_VERSION", "GensynthError", "hookimpl",
-    "ModelSpec", "LossSpec", "EvaluatorSpec", "ExtractorSpec", "DatasetSpec",
+    "ModelSpec", "LossSpec", "AugmentationSpec", "EvaluatorSpec", "ExtractorSpec", "DatasetSpec",
     "ModelConfig", "field", "Recipe", "DataRequest",
-    "CONDITIONAL", "LATENT", "RECONSTRUCT", "TRANSLATE",
+    "CONDITIONAL", "LATENT", "RECONSTRUCT", "TRANSLATE", "TRUNCATION",
     *_LAZY,
 ]
 
@@ -106,6 +108,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time the names above loa
     from gensynth._evaluation.context import EvaluationContext, Extractor, Reference, quantize
     from gensynth._evaluation.interfaces import Evaluator, ExtractorSetup, FeatureExtractor, Features
     from gensynth._evaluation.statistics import gaussian_stats
+    from gensynth._models.augmentation import Augmentation, build_augmentation
     from gensynth._models.conditioning import check_data_classes, checked_labels, class_rows, uniform_labels
     from gensynth._models.images import side_by_side
     from gensynth._models.loss import GANLoss, Loss, build_loss

@@ -6,7 +6,8 @@ Each job trains with ``gensynth.api.train`` (``"api"``: its keyword arguments) o
 same processes. Every process writes ``RESULTS/<name>-rank<r>.json``: the job's error message
 (or null) and a digest of its model's state, so the test can compare the processes' copies.
 ``"sync_check"`` checks :func:`gensynth._training.parallel.synchronize` directly: BatchNorm
-statistics set to the rank become their mean, another buffer becomes rank 0's.
+statistics set to the rank become their mean, another buffer becomes rank 0's. ``"ada_check"``
+feeds ADA different discriminator outputs in each process and reports its r_t and p.
 
 Options a job may add: ``"split_noise"`` (the models' noise as a function of the global example,
 see distributed_support.py), ``"kill_after_checkpoint": STEP`` (rank 0 kills itself with SIGKILL
@@ -30,6 +31,7 @@ from distributed_support import split_noise
 from gensynth import GensynthError, Model, api, hookimpl
 from gensynth._training.parallel import synchronize
 from gensynth._training.runtime import Runtime
+from gensynth.plugins.gan.ada import ADA
 
 
 class KillAfterCheckpoint:
@@ -79,9 +81,20 @@ def sync_check() -> dict:
         return {"running_mean": model.norm.running_mean.tolist(), "counter": model.counter.tolist()}
 
 
+def ada_check() -> dict:
+    """Two adjustment intervals of ADA: rank 0 sees 3 images judged real per step, rank 1 one judged fake."""
+    ada = ADA(p=0.5, target=0.6, interval=2, speed_kimg=1.0)
+    logits = torch.ones(3, 1) if dist.get_rank() == 0 else -torch.ones(1, 1)
+    for _ in range(2):
+        ada.observe(logits)
+    return {"rt": ada.rt, "p": ada.p}
+
+
 def run(job: dict) -> dict:
     if job.get("sync_check"):
         return sync_check()
+    if job.get("ada_check"):
+        return ada_check()
     hooks = []
     if "kill_after_checkpoint" in job:
         hooks.append(KillAfterCheckpoint(job["kill_after_checkpoint"]))

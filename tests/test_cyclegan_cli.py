@@ -89,7 +89,7 @@ def test_translate_needs_a_model_that_translates(tmp_path):
     (tmp_path / "gan" / "config.json").write_text(json.dumps({"model": {"id": "gan:dcgan", "config": {}}}))
     write_images(tmp_path / "in", 1)
     line = one_error_line(invoke("translate", tmp_path / "gan", "--direction", "a2b", tmp_path / "in", "-o", tmp_path / "o"))
-    assert "needs a model with the 'translate' capability and gan:dcgan has none" in line and "cyclegan:cyclegan" in line
+    assert "needs a model with the 'translate' capability and gan:dcgan has latent, truncation" in line and "cyclegan:cyclegan" in line
 
 
 def test_sample_on_a_cyclegan_run_names_translate(run):

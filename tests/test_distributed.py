@@ -3,7 +3,8 @@
 Three launches serve every test (each costs a few seconds of process start-up):
 
 1. ``distributed_jobs.py`` runs, one after the other: the parity runs (mlp-gan and the VAE at half the
-   batch per process, the noise a function of the global example), an evaluation during training, a
+   batch per process, the noise a function of the global example), an evaluation during training, the
+   statistics sync and ADA's r_t over the processes, a
    run whose processes are made to differ, the straight GAN (R1, EMA, decay) and CycleGAN runs, and
    last a CycleGAN run whose rank 0 kills itself (SIGKILL) right after its step-4 checkpoint;
 2. ``torchrun -m gensynth train mlp-gan ...``, whose rank 1 is killed (kill -9) after its first checkpoint;
@@ -112,6 +113,7 @@ def launches(tmp_path_factory):
         {"name": "parity-vq", "api": {**PARITY_VQ, "out": str(root / "parity-vq")}},
         {"name": "vq-restarts", "api": {**PARITY_VQ, "config": VQ_TEST_CONFIG, "out": str(root / "vq-restarts")}},
         {"name": "sync", "sync_check": True},
+        {"name": "ada", "ada_check": True},
         {"name": "differ", "perturb_at": 2, "api": {**PARITY_GAN, "steps": 6, "config": {"hidden": 8, "depth": 1},
                                                      "checkpoint_every": 3, "log_every": 2, "out": str(root / "differ")}},
         {"name": "gan-once", "cli": [*GAN_TRAIN, "--out", str(root / "gan-once")]},
@@ -223,6 +225,13 @@ def test_statistics_are_averaged_and_other_buffers_taken_from_rank_0(launches):
     for rank, result in enumerate(results["sync"]):
         assert result is not None, output[-3000:]
         assert result["running_mean"] == [0.5, 0.5] and result["counter"] == [0.0], rank
+
+
+def test_ada_reduces_r_t_over_the_processes_so_that_every_one_has_the_same_p(launches):
+    _, output, results = launches["first"]
+    # 2 steps x (3 images at +1 on rank 0, 1 at -1 on rank 1): r_t = (6 - 2) / 8 = 0.5 < 0.6, so p falls by
+    # 8 images / 1,000 (rank 0 alone would have seen r_t = 1 and raised p)
+    assert results["ada"] == [{"rt": 0.5, "p": 0.5 - 8 / 1000}] * 2, output[-3000:]
 
 
 def test_processes_whose_weights_differ_are_stopped(launches):

@@ -48,7 +48,7 @@ def test_info_lists_the_recipes_and_marks_the_default():
     assert {r["name"] for r in record["recipes"]} == {"fast", "classic", "stable", "wgan-gp"}
 
 
-@pytest.mark.parametrize("model", ["dcgan", "cdcgan", "mlp-gan"])
+@pytest.mark.parametrize("model", ["dcgan", "cdcgan", "sngan", "biggan", "mlp-gan"])
 def test_config_defaults_are_the_default_recipe(model):
     """Building a model from its config class alone gives what the default recipe trains."""
     spec = get_registry().resolve("models", model)

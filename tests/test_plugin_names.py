@@ -53,7 +53,7 @@ def test_an_entry_point_named_like_a_builtin_plugin_is_an_error_row_and_changes_
     rows = plugin_rows(site)
     gan = next(r for r in rows if r["name"] == "gan" and r["builtin"])
     impostor = next(r for r in rows if r["distribution"] == "gensynth-impostor")
-    assert gan["status"] == "ok" and gan["registered"]["models"] == ["dcgan", "cdcgan", "mlp-gan"]
+    assert gan["status"] == "ok" and gan["registered"]["models"] == ["dcgan", "cdcgan", "sngan", "biggan", "mlp-gan"]
     assert impostor["status"] == "error"
     assert impostor["reason"] == ("entry-point name 'gan' is already a built-in plugin of gensynth, which this one "
                                   "does not replace: it is not loaded; rename its entry point")

@@ -71,7 +71,7 @@ def test_reconstruct_writes_inputs_beside_outputs(runs, tmp_path):
 
 @pytest.mark.parametrize("name, args, message", [
     ("vae", ["sample", "--label", "3"], "--label needs a model with the 'conditional' capability and vae:vae has "
-                                         "latent, reconstruct; models that have it: gan:cdcgan, vae:cvae"),
+                                         "latent, reconstruct; models that have it: gan:biggan, gan:cdcgan, vae:cvae"),
     ("cvae", ["sample", "--label", "10"], "label 10 is out of range: this model knows classes 0..9"),
     ("cvae", ["sample", "--label", "-1", "--interpolate"], "label -1 is out of range"),
     ("gan", ["sample", "--interpolate"], "--interpolate needs a model with the 'latent' capability"),

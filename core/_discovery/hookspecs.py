@@ -58,6 +58,22 @@ def register_losses(register: Callable[..., None]) -> None:
 
 
 @hookspec
+def register_augmentations(register: Callable[..., None]) -> None:
+    """Declare image augmentations for the discriminator of every GAN with
+    ``register(AugmentationSpec(name=..., summary=..., target="pkg.module:MyAugmentation"))``.
+
+    The target is a :class:`gensynth.Augmentation` subclass. A GAN run selects it with
+    ``--set augment=NAME`` and builds it with :func:`gensynth.build_augmentation`, passing the
+    config's augmentation options as keywords (``policy``, ``p``, ``target``, ``interval``,
+    ``speed_kimg``); the constructor receives those it names. The augmentation then transforms
+    every batch the discriminator sees, real and generated, and :meth:`Augmentation.observe`
+    receives the discriminator's outputs on the real images of each discriminator step; what it
+    must keep across a resume it returns from :meth:`Augmentation.training_state`, which the
+    model saves with its own training state.
+    """
+
+
+@hookspec
 def register_evaluators(register: Callable[..., None]) -> None:
     """Declare metrics with ``register(EvaluatorSpec(name=..., summary=..., target=...))``."""
 
@@ -140,4 +156,7 @@ def on_run_end(run: Any, status: str) -> None:
     or ``"failed"`` (an exception, a NaN loss). Always called, last."""
 
 
-REGISTRATION_HOOKS = ("register_models", "register_losses", "register_evaluators", "register_extractors", "register_datasets")
+REGISTRATION_HOOKS = (
+    "register_models", "register_losses", "register_augmentations", "register_evaluators", "register_extractors",
+    "register_datasets",
+)

@@ -1,4 +1,4 @@
-"""The registry: every model, loss, evaluator, feature extractor and dataset that plugins declared.
+"""The registry: every model, loss, augmentation, evaluator, feature extractor and dataset that plugins declared.
 
 Ids are ``plugin:name``. A short name held by one of gensynth's own (built-in)
 plugins always means the built-in: a third-party item with the same short name is
@@ -19,11 +19,12 @@ from gensynth._errors import GensynthError
 from gensynth._discovery.hookcalls import call_plugin
 from gensynth._discovery.hookspecs import REGISTRATION_HOOKS
 from gensynth._discovery.loader import PluginManager, PluginRecord
-from gensynth._metadata.specs import DatasetSpec, EvaluatorSpec, ExtractorSpec, LossSpec, ModelSpec, Spec
+from gensynth._metadata.specs import AugmentationSpec, DatasetSpec, EvaluatorSpec, ExtractorSpec, LossSpec, ModelSpec, Spec
 
 KINDS: dict[str, type[Spec]] = {
     "models": ModelSpec,
     "losses": LossSpec,
+    "augmentations": AugmentationSpec,
     "evaluators": EvaluatorSpec,
     "extractors": ExtractorSpec,
     "datasets": DatasetSpec,

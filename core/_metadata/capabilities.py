@@ -13,6 +13,11 @@ lacks one gets a clear error naming the installed models that have it:
     ``sample_latents(n, seed=None) -> z`` (n, D) from the prior and
     ``decode_latents(z) -> images``; ``sample(n, seed)`` equals
     ``decode_latents(sample_latents(n, seed))``. Used for latent interpolations.
+``"truncation"``
+    With ``"latent"``: ``sample_latents(n, seed=None, truncation=psi)`` pulls each code
+    towards the model's mean latent, ``mean + psi * (z - mean)`` (the truncation trick:
+    ``psi = 1`` is the prior, ``psi = 0`` the mean latent itself), and
+    ``sample(n, seed, truncation=psi)`` decodes those codes. Trades variety for fidelity.
 ``"reconstruct"``
     ``reconstruct(x) -> images`` of ``x``'s shape: the model's reconstruction of a batch.
 ``"translate"``
@@ -32,6 +37,7 @@ CONDITIONAL = "conditional"
 LATENT = "latent"
 RECONSTRUCT = "reconstruct"
 TRANSLATE = "translate"
+TRUNCATION = "truncation"
 
 
 def require(spec: ModelSpec, capability: str, wanted: str, models: list[ModelSpec]) -> None:

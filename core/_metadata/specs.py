@@ -154,6 +154,17 @@ class LossSpec(Spec):
 
 
 @dataclasses.dataclass
+class AugmentationSpec(Spec):
+    """A differentiable image augmentation that GANs apply to everything their discriminator sees
+    (``--set augment=NAME``).
+
+    The target is a :class:`gensynth.Augmentation` subclass (see :mod:`gensynth._models.augmentation`).
+    """
+
+    kind: ClassVar[str] = "augmentation"
+
+
+@dataclasses.dataclass
 class EvaluatorSpec(Spec):
     """A metric computed on a trained run."""
 

@@ -17,7 +17,7 @@ from typing import Any, Callable
 import torch
 
 from gensynth import api
-from gensynth._metadata.capabilities import CONDITIONAL, LATENT, RECONSTRUCT, TRANSLATE
+from gensynth._metadata.capabilities import CONDITIONAL, LATENT, RECONSTRUCT, TRANSLATE, TRUNCATION
 from gensynth._metadata.request import DataRequest
 from gensynth._errors import GensynthError, TrainingInterrupted
 from gensynth._training.rundir import RunDir, load_weights
@@ -256,6 +256,26 @@ def latent(subject: Subject) -> None:
     expect(torch.equal(decoded, sampled), "decode_latents(sample_latents(n, seed)) differs from sample(n, seed)")
 
 
+def truncation(subject: Subject) -> None:
+    """sample_latents(n, seed, truncation=psi) is mean + psi * (z - mean): the prior's codes at 1, one code
+    (the mean latent) at 0; sample(n, seed, truncation=psi) decodes those codes."""
+    expect(LATENT in subject.spec.capabilities, "the 'truncation' capability needs the 'latent' one too")
+    model = subject.build().eval()
+    labels = {"labels": torch.zeros(SAMPLES, dtype=torch.int64)} if CONDITIONAL in subject.spec.capabilities else {}
+    with torch.no_grad():
+        z = model.sample_latents(SAMPLES, seed=0)
+        expect(torch.equal(model.sample_latents(SAMPLES, seed=0, truncation=1.0), z),
+               "sample_latents(n, seed, truncation=1) differs from sample_latents(n, seed)")
+        mean = model.sample_latents(SAMPLES, seed=0, truncation=0.0)
+        expect(torch.equal(mean, mean[:1].expand_as(mean)), "truncation=0 must give every sample the same code")
+        half = model.sample_latents(SAMPLES, seed=0, truncation=0.5)
+        expect(torch.allclose(half, mean + 0.5 * (z - mean), atol=1e-6),
+               "sample_latents(n, seed, truncation=0.5) is not halfway between the codes and the mean latent")
+        decoded, sampled = model.decode_latents(half, **labels), model.sample(SAMPLES, seed=0, truncation=0.5, **labels)
+    expect(torch.equal(decoded, sampled), "sample(n, seed, truncation=psi) differs from decoding "
+                                          "sample_latents(n, seed, truncation=psi)")
+
+
 def translate(subject: Subject) -> None:
     """translate(x, direction) maps a batch of the source domain to images of the target's shape, each direction."""
     model = subject.build().eval()
@@ -294,6 +314,7 @@ CHECKS: tuple[Check, ...] = (
     Check("resume-exact", resume_exact),
     Check("conditional", conditional, needs=CONDITIONAL),
     Check("latent", latent, needs=LATENT),
+    Check("truncation", truncation, needs=TRUNCATION),
     Check("translate", translate, needs=TRANSLATE),
     Check("reconstruct", reconstruct, needs=RECONSTRUCT),
 )

@@ -8,15 +8,26 @@ discriminator steps per generator step, the generator EMA, and sampling.
 
 A conditional subclass sets ``config.num_classes``; its generator is then
 called as ``gen(z, labels)`` and its discriminator as ``disc(x, labels)``.
+
+An image GAN's config may name an augmentation (``augment``, any registered
+through ``register_augmentations``): every image the discriminator sees, real
+or generated, in the discriminator, R1 and generator passes, goes through it
+first (:meth:`GAN.discriminate`).
+
+The methods of the ``latent`` and ``truncation`` capabilities are here (z ~ N(0, I)
+is the code, decoded by the generator average); the image GANs declare them.
 """
 
 from __future__ import annotations
+
+from typing import Any, Mapping
 
 import torch
 from torch import nn
 
 from gensynth import (
-    Batch, GensynthError, Model, Phase, build_loss, checked_labels, linear_decay_schedulers, uniform_labels,
+    Augmentation, Batch, GensynthError, Model, Phase, build_augmentation, build_loss, check_data_classes,
+    checked_labels, class_rows, linear_decay_schedulers, uniform_labels,
 )
 from gensynth.plugins.gan.config import GANConfig
 from gensynth.plugins.gan.ema import moving_average, update_average
@@ -47,6 +58,7 @@ class GAN(Model):
                                 "and report it to the loss's plugin")
         self.gp_weight = self.loss.gradient_penalty if config.gp_weight is None else config.gp_weight
         self.gen_ema = moving_average(gen, config.ema_decay) if config.ema_decay > 0 else None
+        self.augment = augmentation(config)
 
     @property
     def num_classes(self) -> int:
@@ -54,6 +66,10 @@ class GAN(Model):
         return getattr(self.config, "num_classes", 0)
 
     # -- training -------------------------------------------------------------------
+
+    def bind_data(self, info: Mapping[str, Any]) -> None:
+        if self.num_classes:
+            check_data_classes(info, self.num_classes)
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         c = self.config
@@ -77,6 +93,14 @@ class GAN(Model):
         if self.gen_ema is not None:
             update_average(self.gen_ema, self.gen, step, self.config.ema_start)
 
+    def training_state(self) -> dict[str, Any]:
+        """The augmentation's state (ADA's ``p`` and statistics), so that a resumed run continues exactly."""
+        return {"augment": self.augment.training_state()} if self.augment is not None else {}
+
+    def load_training_state(self, state: Mapping[str, Any]) -> None:
+        if self.augment is not None and "augment" in state:
+            self.augment.load_training_state(state["augment"])
+
     def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """Latent vectors z ~ N(0, I); from the global RNG unless ``generator`` is given."""
         return torch.randn(n, self.config.latent_dim, device=self.device, generator=generator)
@@ -86,6 +110,9 @@ class GAN(Model):
         return network(z) if labels is None else network(z, labels)
 
     def discriminate(self, x: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        """The discriminator's logits (N, 1) for ``x``, augmented first when the config names an augmentation."""
+        if self.augment is not None:
+            x = self.augment(x)
         return self.disc(x) if labels is None else self.disc(x, labels)
 
     def _labels(self, batch: Batch) -> torch.Tensor | None:
@@ -95,8 +122,10 @@ class GAN(Model):
         """Discriminator step. Generates this iteration's fakes (for the batch's labels) once and
         leaves them in ``scratch["fake"]`` for the generator phase.
 
-        Logs the mean raw discriminator outputs as ``logits/real`` and ``logits/fake`` and
-        the gradient penalty as ``penalty/gp``; the Trainer logs the phase losses itself.
+        Logs the mean raw discriminator outputs as ``logits/real`` and ``logits/fake``,
+        the gradient penalty as ``penalty/gp`` and the augmentation's own logs (ADA's
+        ``augment/p``); the Trainer logs the phase losses itself. The augmentation observes
+        the real logits here, once per discriminator step.
         """
         real, labels = batch["x"], self._labels(batch)
         fake = self.generate(self.noise(real.shape[0]), labels)
@@ -105,6 +134,9 @@ class GAN(Model):
         fake_logits = self.discriminate(fake.detach(), labels)
         loss = self.loss.discriminator(real_logits, fake_logits)
         logs = {"logits/real": real_logits.detach().mean(), "logits/fake": fake_logits.detach().mean()}
+        if self.augment is not None:
+            self.augment.observe(real_logits.detach())
+            logs.update(self.augment.logs())
         if self.gp_weight > 0:
             penalty = gradient_penalty(lambda x: self.discriminate(x, labels), real, fake)
             loss = loss + self.gp_weight * penalty
@@ -121,23 +153,41 @@ class GAN(Model):
         """Generator step on the fakes of the discriminator phase, judged by the updated discriminator."""
         return self.loss.generator(self.discriminate(scratch["fake"], self._labels(batch))), {}
 
-    # -- generation -------------------------------------------------------------------
+    # -- generation ("latent" and "truncation" capabilities) -----------------------------
+
+    def mean_latent(self) -> torch.Tensor:
+        """The mean (1, latent_dim) of the latent prior N(0, I): the centre truncation pulls codes towards."""
+        return torch.zeros(1, self.config.latent_dim, device=self.device)
+
+    def truncate(self, z: torch.Tensor, truncation: float) -> torch.Tensor:
+        """The truncation trick: ``mean + psi * (z - mean)`` for ``psi`` in [0, 1] (1: ``z`` itself)."""
+        if not 0 <= truncation <= 1:
+            raise GensynthError(f"truncation must lie in [0, 1] (1: none, 0: the mean latent), got {truncation}")
+        if truncation == 1:
+            return z
+        mean = self.mean_latent()
+        return mean + truncation * (z - mean)
 
     @torch.no_grad()
-    def sample(self, n: int, seed: int | None = None, labels: torch.Tensor | None = None,
-               ema: bool = True) -> torch.Tensor:
-        """``n`` samples from the generator average (``ema=False`` or ``ema_decay=0``: the raw
-        generator), in eval mode; a conditional model follows ``labels`` or draws classes uniformly.
+    def sample_latents(self, n: int, seed: int | None = None, truncation: float = 1.0) -> torch.Tensor:
+        """``n`` codes z ~ N(0, I) (n, latent_dim), truncated towards the mean latent by ``truncation``;
+        the same seed gives the same codes and leaves the global RNG alone."""
+        return self.truncate(self.noise(n, self.seeded_generator(seed)), truncation)
 
-        BatchNorm then uses its running statistics, so a sample depends only on its
-        own noise (not on ``n``) and sampling leaves the model's state untouched.
+    @torch.no_grad()
+    def decode_latents(self, z: torch.Tensor, labels: torch.Tensor | None = None, ema: bool = True) -> torch.Tensor:
+        """The images of codes ``z`` (of classes ``labels``, one per code, for a conditional model) from the
+        generator average (``ema=False`` or ``ema_decay=0``: the raw generator), in eval mode.
+
+        BatchNorm then uses its running statistics, so an image depends only on its own code
+        (not on the batch) and decoding leaves the model's state untouched.
         """
         network = self.gen_ema.module if ema and self.gen_ema is not None else self.gen
-        generator = self.seeded_generator(seed)
-        z = self.noise(n, generator)
+        z = z.to(self.device)
         if self.num_classes:
-            labels = (uniform_labels(n, self.num_classes, self.device, generator) if labels is None
-                      else checked_labels(labels, n, self.num_classes, self.device))
+            if labels is None:
+                raise GensynthError("this GAN is conditional: pass labels (one per code)")
+            labels = checked_labels(labels, len(z), self.num_classes, self.device)
         elif labels is not None:
             raise GensynthError("this GAN is unconditional; it takes no labels")
         was_training = network.training
@@ -147,3 +197,28 @@ class GAN(Model):
         finally:
             network.train(was_training)
 
+    @torch.no_grad()
+    def sample(self, n: int, seed: int | None = None, labels: torch.Tensor | None = None,
+               ema: bool = True, truncation: float = 1.0) -> torch.Tensor:
+        """``n`` samples: :meth:`decode_latents` of ``sample_latents(n, seed, truncation)``; a conditional
+        model follows ``labels`` or draws classes uniformly (after the codes, from the same seed)."""
+        generator = self.seeded_generator(seed)
+        z = self.truncate(self.noise(n, generator), truncation)
+        if self.num_classes and labels is None:
+            labels = uniform_labels(n, self.num_classes, self.device, generator)
+        return self.decode_latents(z, labels, ema)
+
+    def previews(self, batch: Batch, n: int, seed: int) -> dict[str, torch.Tensor]:
+        """Fixed-seed samples; for a conditional model one picture with a row of 8 per class (up to 16 classes)."""
+        if self.num_classes:
+            return {"samples": class_rows(self, min(self.num_classes, 16), 8, seed)}
+        return super().previews(batch, n, seed)
+
+
+def augmentation(config: GANConfig) -> Augmentation | None:
+    """The augmentation an image GAN's config names, built with the config's augmentation options (None: none)."""
+    name = getattr(config, "augment", "none")
+    if name == "none":
+        return None
+    return build_augmentation(name, policy=config.augment_policy, p=config.augment_p, target=config.ada_target,
+                              interval=config.ada_interval, speed_kimg=config.ada_kimg)

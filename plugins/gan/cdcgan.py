@@ -10,13 +10,10 @@ projection output (Miyato & Koyama 2018) ``linear(h) + <embed(y), h>``.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gensynth import Batch, check_data_classes, class_rows
 from gensynth.plugins.gan.base import GAN
 from gensynth.plugins.gan.config import CDCGANConfig
 from gensynth.plugins.gan.dcgan import discriminator_features, generator_widths, init_weights, layout
@@ -87,10 +84,3 @@ class CDCGAN(GAN):
         gen.apply(init_weights)
         disc.features.apply(init_weights)
         super().__init__(config, gen=gen, disc=disc)
-
-    def bind_data(self, info: Mapping[str, Any]) -> None:
-        check_data_classes(info, self.num_classes)
-
-    def previews(self, batch: Batch, n: int, seed: int) -> dict[str, torch.Tensor]:
-        """One picture with a row of 8 fixed-seed samples per class (up to 16 classes)."""
-        return {"samples": class_rows(self, min(self.num_classes, 16), 8, seed)}

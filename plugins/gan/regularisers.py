@@ -19,11 +19,12 @@ Critic = Callable[[torch.Tensor], torch.Tensor]
 _WEIGHTED = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.Embedding)
 
 
-def add_spectral_norm(network: nn.Module) -> None:
-    """Spectral normalisation (Miyato et al. 2018) of every convolution, linear and embedding layer,
-    with one power iteration per training forward; the ``u``/``v`` vectors live in the state dict."""
+def add_spectral_norm(network: nn.Module, layers: tuple[type[nn.Module], ...] = _WEIGHTED) -> None:
+    """Spectral normalisation (Miyato et al. 2018) of every convolution, linear and embedding layer (or of
+    the ``layers`` types given), with one power iteration per training forward; the ``u``/``v`` vectors
+    live in the state dict."""
     for module in list(network.modules()):
-        if isinstance(module, _WEIGHTED):
+        if isinstance(module, layers):
             spectral_norm(module)
 
 
