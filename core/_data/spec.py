@@ -15,7 +15,7 @@ from gensynth._data.dataset import StreamingImages, TensorData
 from gensynth._metadata.request import DataRequest
 from gensynth._data.split import split_spec
 from gensynth._errors import GensynthError
-from gensynth._discovery.registry import Registry
+from gensynth._discovery.registry import Registry, get_registry
 from gensynth._metadata.specs import DatasetSpec
 
 _NOUNS = {"image": "images", "points": "points"}
@@ -39,12 +39,15 @@ def parse_data_spec(text: str, registry: Registry) -> tuple[DatasetSpec, str]:
     return spec, argument
 
 
-def load_data(spec_text: str, request: DataRequest, registry: Registry, *,
+def load_data(spec_text: str, request: DataRequest = DataRequest(), registry: Registry | None = None, *,
               download: bool = False) -> TensorData | StreamingImages:
     """Load the data ``--data spec_text`` names, converted as ``request`` asks.
 
+    ``registry`` defaults to the installed plugins' (a source that builds on another
+    source, such as ``edges:SPEC``, calls this with the spec it was given).
     ``download`` lets sources that can fetch files (``torchvision``) do so.
     """
+    registry = registry or get_registry()
     source_text, split = split_spec(spec_text)
     spec, argument = parse_data_spec(source_text, registry)
     check_domain(spec, spec_text, request)

@@ -38,7 +38,7 @@ class Split:
         else:
             channels, size, _ = data.shape
             labels = None if data.labels is None else data.labels[part].tolist()
-            taken = StreamingImages(data.files[part], channels, size, labels, data.num_classes, data.source)
+            taken = StreamingImages(data.files[part], channels, size, labels, data.num_classes, data.source, data.panel)
             taken.facts = dict(data.facts)
         if len(taken) == 0:
             raise GensynthError(f"--data {data.source} selects no samples: the source has {len(data)}; "
