@@ -17,8 +17,8 @@ from gensynth._discovery.registry import get_registry
 from gensynth.plugins.cyclegan.config import Pix2PixConfig, receptive_field
 from gensynth.plugins.cyclegan.pix2pix import Pix2Pix, jittered
 from gensynth.plugins.cyclegan.unet import unet_generator
+from gensynth.plugins.metrics import classifier
 from test_cyclegan import seen_squares
-from test_paired_data import side_by_side
 
 TINY = {"image_size": 16, "channels_a": 1, "channels_b": 1, "ngf": 4, "ndf": 4}
 
@@ -141,14 +141,19 @@ def invoke(*args):
     return CliRunner().invoke(cli, [str(a) for a in args], terminal_width=200)
 
 
-def test_train_and_translate_pix2pix_through_the_cli(tmp_path):
-    side_by_side(tmp_path / "pairs" / "train", 8)
+def test_train_evaluate_and_translate_pix2pix_through_the_cli(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENSYNTH_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(classifier, "parse_recipe", lambda options: classifier.ClassifierRecipe(steps=20, batch_size=8))
     run = tmp_path / "run"
-    result = invoke("train", "pix2pix", "--data", f"paired:{tmp_path / 'pairs'}", "--set", "image_size=16",
+    result = invoke("train", "pix2pix", "--data", "edges:digits@:64", "--set", "image_size=16",
                     "--set", "channels_a=1", "--set", "channels_b=1", "--set", "ngf=4", "--set", "ndf=4",
                     "--steps", 2, "--batch-size", 4, "--device", "cpu", "--quiet", "--out", run)
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (run / "samples").iterdir()) == ["a2b-step-00000002.png"]
+    result = invoke("evaluate", run, "--metrics", "translation", "--param", "translation.source=edges:digits@64:96",
+                    "--device", "cpu", "--json")  # the classifier learns the target domain (b) of the run's data
+    assert result.exit_code == 0, result.output
+    assert '"translation_accuracy"' in result.output and '"direction": "a2b"' in result.output
     inputs = tmp_path / "in"
     inputs.mkdir()
     for i in range(3):
