@@ -1,12 +1,13 @@
 """CycleGAN training speed: the ``small`` recipe's networks against the reference layout, on the same batches.
 
 Both train on MNIST (A) and scikit-learn's digits (B) at 28 px, batch 16 (the
-small recipe's; the same batches for both), in one process with one thread. The
+small recipe's; the same batches for all), in one process with one thread. The
 reference layout is the ``reference`` recipe's networks (ngf = ndf = 64, 9
 residual blocks as at 256 px, 70x70 PatchGAN) at the same batch size, so the
-figure is the cost of the networks alone. Rounds alternate between the two (each
+figure is the cost of the networks alone. Rounds alternate between the layouts (each
 round times ``--steps`` full iterations, both phases, after one warm-up
-iteration), and the median over rounds is reported.
+iteration), and the median over rounds is reported. The layout that was the
+default before the small recipe (``ngf = ndf = 32``, 6 residual blocks) is measured too.
 
     python benchmarks/cyclegan_speed.py [--rounds 3] [--steps 5] [--data ../shared/data]
 """
@@ -27,6 +28,7 @@ from gensynth import DataRequest, api, load_data  # noqa: E402
 
 LAYOUTS = {
     "small": {"recipe": "small"},
+    "previous default": {"recipe": "small", "config": {"ngf": 32, "ndf": 32, "n_blocks": None}},
     "reference layout (256 px)": {"recipe": "reference", "config": {"n_blocks": 9}},
 }
 BATCH = 16
