@@ -1,4 +1,5 @@
-"""pix2pix: the U-Net, the PatchGAN on (input, output) pairs, its losses, jitter, and translate through the CLI."""
+"""pix2pix: the U-Net, the PatchGAN on (input, output) pairs, its losses, jitter, exact resume, and translate
+through the CLI."""
 
 from __future__ import annotations
 
@@ -11,14 +12,18 @@ import torch.nn.functional as F
 from click.testing import CliRunner
 from PIL import Image
 
-from gensynth import GensynthError
+from safetensors.torch import load_file
+
+from gensynth import GensynthError, api
+from gensynth._errors import TrainingInterrupted
 from gensynth.cli.main import cli
 from gensynth._discovery.registry import get_registry
+from gensynth._training.rundir import RunDir
 from gensynth.plugins.cyclegan.config import Pix2PixConfig, receptive_field
 from gensynth.plugins.cyclegan.pix2pix import Pix2Pix, jittered
 from gensynth.plugins.cyclegan.unet import unet_generator
 from gensynth.plugins.metrics import classifier
-from test_cyclegan import seen_squares
+from test_cyclegan import CtrlCAt, seen_squares
 
 TINY = {"image_size": 16, "channels_a": 1, "channels_b": 1, "ngf": 4, "ndf": 4}
 
@@ -132,6 +137,29 @@ def test_config_defaults_are_the_default_recipe(model):
     spec = get_registry().resolve("models", model)
     defaults = spec.config().to_dict()
     assert spec.recipe(None).config == {k: defaults[k] for k in spec.recipe(None).config}
+
+
+# -- training -----------------------------------------------------------------------
+
+
+def test_resume_is_bit_exact_with_jitter_dropout_and_batch_norm(tmp_path):
+    """Interrupted at step 2 of 4 and resumed, a run ends exactly as one that ran through: at 64 px the
+    U-Net has dropout (6 down-sampling steps), and jitter, mirroring and batch norm are on."""
+    common = dict(config={**TINY, "image_size": 64, "ngf": 2, "ndf": 2}, batch_size=2, seed=1, device="cpu",
+                  checkpoint_every=100, sample_every=100, log_every=1)
+    data = "edges:digits@:12"
+    api.train("pix2pix", data, tmp_path / "once", steps=4, **common)
+    with pytest.raises(TrainingInterrupted, match="interrupted at step 2"):
+        api.train("pix2pix", data, tmp_path / "split", steps=4, hooks=[CtrlCAt(2)], **common)
+    api.train("pix2pix", data, tmp_path / "split", steps=4, resume=True, **common)
+    runs = [RunDir(tmp_path / name) for name in ("once", "split")]
+    weights = [load_file(str(run.weights_path)) for run in runs]
+    assert any(k.endswith("running_mean") for k in weights[0])
+    assert weights[0].keys() == weights[1].keys() and all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+    once, split = (run.load_checkpoint(run.latest_checkpoint()[1])[1] for run in runs)
+    assert once["step"] == split["step"] == 4 and once["schedulers"] == split["schedulers"]
+    assert torch.equal(once["rng"]["torch"], split["rng"]["torch"])
+    assert torch.equal(once["optimizers"]["g"]["state"][0]["exp_avg"], split["optimizers"]["g"]["state"][0]["exp_avg"])
 
 
 # -- the command line ---------------------------------------------------------------
