@@ -38,6 +38,7 @@ from gensynth._training.rundir import RunDir
 from gensynth._training.runtime import Runtime
 from gensynth.cli.main import cli
 from test_cyclegan import TINY as TINY_CYCLEGAN, write_images
+from test_pix2pix import TINY as TINY_PIX2PIX
 
 pytestmark = pytest.mark.skipif(not (dist.is_available() and dist.is_gloo_available()),
                                 reason="this torch build has no torch.distributed with gloo")
@@ -49,6 +50,10 @@ PARITY_GAN = dict(model="mlp-gan", data="ring8", steps=12, batch_size=32, seed=3
                   sample_every=100, log_every=4, config={"hidden": 32, "depth": 2, "r1_every": 3, "ema_start": 4})
 PARITY_VAE = dict(model="vae", data="digits", steps=8, batch_size=16, seed=3, device="cpu", checkpoint_every=4,
                   sample_every=100, log_every=4, config={"width": 4, "latent_dim": 4})
+#: No random jitter or mirroring (each process draws its own), instance norm (batch norm's statistics are per process).
+PARITY_PIX2PIX = dict(model="pix2pix", data="edges:digits@:32", steps=6, batch_size=8, seed=3, device="cpu",
+                      checkpoint_every=3, sample_every=100, log_every=3,
+                      config={**TINY_PIX2PIX, "jitter": 0.0, "flip": False, "norm": "instance"})
 EVAL = dict(eval_every=12, eval_metrics=["mode_coverage"], eval_samples=400)
 #: R1 every 3 steps, the EMA past its warm-up, the learning rate decaying over the second half.
 GAN_TRAIN = ["train", "mlp-gan", "--data", "ring8", "--steps", "240", "--batch-size", "16", "--seed", "5",
@@ -100,6 +105,7 @@ def launches(tmp_path_factory):
     first = [
         {"name": "parity-gan", "split_noise": True, "api": {**PARITY_GAN, **EVAL, "out": str(root / "parity-gan")}},
         {"name": "parity-vae", "split_noise": True, "api": {**PARITY_VAE, "out": str(root / "parity-vae")}},
+        {"name": "parity-pix2pix", "api": {**PARITY_PIX2PIX, "out": str(root / "parity-pix2pix")}},
         {"name": "sync", "sync_check": True},
         {"name": "differ", "perturb_at": 2, "api": {**PARITY_GAN, "steps": 6, "config": {"hidden": 8, "depth": 1},
                                                      "checkpoint_every": 3, "log_every": 2, "out": str(root / "differ")}},
@@ -160,7 +166,7 @@ def assert_same_run(a: Path, b: Path) -> None:
 def test_two_processes_at_half_the_batch_train_as_one_at_the_full_batch(launches, tmp_path):
     code, output, results = launches["first"]
     root = launches["root"]
-    for job, options in (("parity-gan", PARITY_GAN), ("parity-vae", PARITY_VAE)):
+    for job, options in (("parity-gan", PARITY_GAN), ("parity-vae", PARITY_VAE), ("parity-pix2pix", PARITY_PIX2PIX)):
         assert [r["error"] for r in results[job]] == [None, None], output[-3000:]
         with split_noise():
             api.train(**options, out=tmp_path / job)
