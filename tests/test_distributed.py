@@ -172,10 +172,24 @@ def test_two_processes_at_half_the_batch_train_as_one_at_the_full_batch(launches
             api.train(**options, out=tmp_path / job)
         one, two = weights(tmp_path / job), weights(root / job)
         assert one.keys() == two.keys()
-        for key in one:
+        cancelled = cancelled_biases(api.load_run(tmp_path / job, "cpu")) if job == "parity-pix2pix" else set()
+        for key in one.keys() - cancelled:
             torch.testing.assert_close(two[key], one[key], rtol=1e-5, atol=1e-6, msg=f"{job}: {key}")
+        if cancelled:
+            x = torch.rand(4, 1, 16, 16) * 2 - 1
+            translated = [api.load_run(run, "cpu").translate(x) for run in (tmp_path / job, root / job)]
+            torch.testing.assert_close(translated[1], translated[0], rtol=1e-4, atol=1e-5)
         # the processes' copies were checked identical at every checkpoint; they end identical too
         assert results[job][0]["digest"] == results[job][1]["digest"]
+
+
+def cancelled_biases(model: torch.nn.Module) -> set[str]:
+    """The biases of the layers an instance norm follows. The norm removes any per-channel constant, so
+    their true gradient is zero and Adam turns the rounding noise of the computed one into steps of the
+    learning rate's size: they differ between any two orders of summation, and change no output."""
+    modules = list(model.named_modules())
+    return {f"{name}.bias" for (name, module), (_, following) in zip(modules, modules[1:])
+            if isinstance(following, torch.nn.InstanceNorm2d) and getattr(module, "bias", None) is not None}
 
 
 def test_evaluation_during_training_equals_one_process_evaluating_the_weights(launches):
