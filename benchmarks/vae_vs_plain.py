@@ -38,7 +38,8 @@ from gensynth._data.dataset import TensorData
 from gensynth._metadata.request import DataRequest
 from gensynth._data.spec import load_data
 from gensynth._discovery.registry import get_registry
-from gensynth._training.trainer import Trainer, TrainOptions
+from gensynth._training.options import TrainOptions
+from gensynth._training.trainer import Trainer
 
 REPO = Path(__file__).resolve().parent.parent
 TRAIN_SIZE, HELD_OUT_SIZE = 8000, 2000

@@ -9,6 +9,7 @@ import sys
 import click
 
 from gensynth._errors import GensynthError
+from gensynth._naming import cli_spelling
 from gensynth._version import __version__
 
 
@@ -34,7 +35,8 @@ class _Group(click.Group):
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            with cli_spelling():  # messages name command-line options, not Python arguments
+                return super().invoke(ctx)
         except GensynthError as exc:
             if ctx.meta.get("gensynth.debug"):
                 raise

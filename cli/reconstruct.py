@@ -23,10 +23,15 @@ def reconstruct(run_dir, data_spec, n, output, nrow, device) -> None:
     from gensynth._data.spec import load_data
     from gensynth._errors import GensynthError
     from gensynth._models.images import save_grid, side_by_side
+    from gensynth._training.rundir import RunDir
     from gensynth._training.runtime import select_device
 
     if n < 1:
         raise GensynthError("-n must be at least 1")
+    if nrow is not None and nrow < 1:
+        raise GensynthError(f"--nrow must be at least 1, got {nrow}")
+    output = output or f"{run_dir}/reconstructions.png"
+    RunDir(run_dir).check_output(output, f"-o {output}")
     target = select_device(device)
     run = open_run(run_dir, target)
     run.require(RECONSTRUCT, "reconstruct")
@@ -39,6 +44,5 @@ def reconstruct(run_dir, data_spec, n, output, nrow, device) -> None:
     same_classes = run.has(CONDITIONAL) and data.num_classes == run.model.num_classes
     labels = {"labels": batch["y"]} if same_classes else {}
     pairs = side_by_side(x, run.model.reconstruct(x, **labels))
-    output = output or f"{run_dir}/reconstructions.png"
     save_grid(pairs, output, nrow)
     click.echo(f"Wrote {output} ({len(pairs)} images, each beside its reconstruction)", err=True)

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import click
 
+GRID_MAX = 10_000
+"""The most samples in one grid PNG (and drawn in one call); more need --out-dir and are drawn in chunks."""
+SAMPLES_MAX = 1_000_000
+"""The most samples one command writes."""
+
 
 @click.command()
 @click.argument("run_dir", type=click.Path())
 @click.option("-n", "--num", "n", type=int,
-              help="Number of samples [default: 64]; with --interpolate, of rows [default: 8].")
+              help=f"Number of samples [default: 64; at most {GRID_MAX:,} in a grid, {SAMPLES_MAX:,} with --out-dir]; "
+                   f"with --interpolate, of rows [default: 8].")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--label", type=int, help="Generate this class (models with the 'conditional' capability).")
 @click.option("--interpolate", is_flag=True,
@@ -22,44 +28,95 @@ import click
 def sample(run_dir, n, seed, label, interpolate, steps, linear, output, out_dir, nrow, device) -> None:
     """Generate N samples from a trained RUN_DIR into a grid PNG.
 
-    A conditional model without --label gives one row per class.
+    A conditional model without --label gives one row per class. The first
+    10,000 samples are drawn at once (the grid shows them); more are drawn in
+    chunks of 10,000 whose seeds derive from --seed, and written to --out-dir.
     """
+    output = _check(run_dir, n, seed, interpolate, steps, output, out_dir, nrow)
+
     from gensynth.cli.runs import open_run
-    from gensynth._errors import GensynthError
     from gensynth._models.images import as_images, save_each, save_grid
     from gensynth._training.runtime import select_device
 
-    if n is not None and n < 1:
-        raise GensynthError("-n must be at least 1")
     run = open_run(run_dir, select_device(device))
     if interpolate:
         images, rows_of = _interpolations(run, n or 8, steps, seed, label, linear)
+        chunks = iter([as_images(images)])
     else:
-        images, rows_of = _samples(run, n or 64, seed, label)
-    images = as_images(images)
-    output = output or f"{run_dir}/sample.png"
-    save_grid(images, output, nrow or rows_of)
+        chunks, rows_of = _samples(run, n or 64, seed, label)
+    first = next(chunks)
+    if first.dim() == 2:  # points: one picture of all of them
+        import torch
+
+        first, chunks = as_images(torch.cat([first, *chunks])), iter([])
+    save_grid(first, output, nrow or rows_of)
     click.echo(f"Wrote {output}", err=True)
     if out_dir:
-        paths = save_each(images, out_dir)
-        click.echo(f"Wrote {len(paths)} PNGs to {out_dir}", err=True)
+        written = len(save_each(first, out_dir))
+        for chunk in chunks:
+            written += len(save_each(chunk, out_dir, start=written))
+        click.echo(f"Wrote {written} PNGs to {out_dir}", err=True)
+
+
+def _check(run_dir: str, n: int | None, seed: int, interpolate: bool, steps: int, output: str | None,
+           out_dir: str | None, nrow: int | None) -> str:
+    """Everything checked before torch loads; returns the grid's path."""
+    from pathlib import Path
+
+    from gensynth._errors import GensynthError
+    from gensynth._training.options import check_seed
+    from gensynth._training.rundir import RunDir
+
+    if n is not None and n < 1:
+        raise GensynthError(f"-n must be at least 1, got {n}")
+    check_seed(seed)
+    if nrow is not None and nrow < 1:
+        raise GensynthError(f"--nrow must be at least 1, got {nrow}")
+    if interpolate:
+        if steps < 2:
+            raise GensynthError(f"--steps must be at least 2 (the two ends of each row), got {steps}")
+        if (n or 8) * steps > GRID_MAX:
+            raise GensynthError(f"-n {n} rows of --steps {steps} images make more than {GRID_MAX:,} images; "
+                                f"use fewer rows or steps")
+    elif (n or 64) > SAMPLES_MAX:
+        raise GensynthError(f"-n is at most {SAMPLES_MAX:,} samples per command, got {n:,}; run several commands "
+                            f"with different --seed values")
+    elif (n or 64) > GRID_MAX and not out_dir:
+        raise GensynthError(f"a grid holds at most {GRID_MAX:,} samples, got -n {n:,}; add --out-dir DIR to write "
+                            f"them as separate PNGs (the grid then shows the first {GRID_MAX:,})")
+    run = RunDir(run_dir)
+    run.read_config()
+    output = output or str(Path(run_dir) / "sample.png")
+    run.check_output(output, f"-o {output}")
+    if out_dir:
+        run.check_output(Path(out_dir) / "sample.png", f"--out-dir {out_dir}")
+    return output
 
 
 def _samples(run, n: int, seed: int, label: int | None):
-    """``(images, images per row or None)``: n samples, of one class with ``label``, or one row per class
-    from a conditional model (``ceil(n / classes)`` each)."""
+    """``(chunks of samples, images per row or None)``: n samples, of one class with ``label``, or one row per
+    class from a conditional model (``ceil(n / classes)`` each). The first chunk is what one call with ``seed``
+    gives; chunk ``i`` after it uses seed ``(seed * 1_000_003 + i) mod 2**64``."""
     import torch
 
     from gensynth._metadata.capabilities import CONDITIONAL
 
+    labels, per_row = None, None
     if label is not None:
-        return run.model.sample(n, seed=seed, labels=run.class_labels(label, n)), None
-    if not run.has(CONDITIONAL):
-        return run.model.sample(n, seed=seed), None
-    classes = run.model.num_classes
-    per_class = -(-n // classes)
-    labels = torch.arange(classes).repeat_interleave(per_class)
-    return run.model.sample(len(labels), seed=seed, labels=labels), per_class
+        labels = run.class_labels(label, n)
+    elif run.has(CONDITIONAL):
+        per_row = -(-n // run.model.num_classes)
+        labels = torch.arange(run.model.num_classes).repeat_interleave(per_row)
+    total = n if labels is None else len(labels)
+
+    def chunks():
+        for index, begin in enumerate(range(0, total, GRID_MAX)):
+            size = min(GRID_MAX, total - begin)
+            chunk_seed = seed if index == 0 else (seed * 1_000_003 + index) % 2**64
+            kwargs = {} if labels is None else {"labels": labels[begin:begin + size]}
+            yield run.model.sample(size, seed=chunk_seed, **kwargs)
+
+    return chunks(), per_row
 
 
 def _interpolations(run, rows: int, steps: int, seed: int, label: int | None, linear: bool):
@@ -68,12 +125,9 @@ def _interpolations(run, rows: int, steps: int, seed: int, label: int | None, li
     import torch
 
     from gensynth._metadata.capabilities import CONDITIONAL, LATENT
-    from gensynth._errors import GensynthError
     from gensynth._models.interpolation import latent_interpolations
 
     run.require(LATENT, "--interpolate")
-    if steps < 2:
-        raise GensynthError(f"--steps must be at least 2 (the two ends of each row), got {steps}")
     kwargs = {}
     if label is not None:
         kwargs["labels"] = run.class_labels(label, rows * steps)

@@ -24,29 +24,37 @@ import click
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its latest checkpoint.")
 @click.option("--allow-world-size-change", is_flag=True,
               help="With --resume: continue a run checkpointed by another number of processes (not bit-exact).")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--extend", is_flag=True,
+              help="With --resume: train past the steps the run's learning-rate schedules were planned for, "
+                   "re-planning them over the new --steps.")
+@click.option("--seed", type=int, help="Seed of the weights, data order and random choices [default: 0; on --resume, the run's].")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N or mps.")
 @click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]), default="fp32", show_default=True)
-@click.option("--sample-every", type=int, default=500, show_default=True, help="Write a sample grid every N steps.")
-@click.option("--checkpoint-every", type=int, default=500, show_default=True)
-@click.option("--keep-checkpoints", type=int, default=3, show_default=True, help="Keep the newest K checkpoints.")
+@click.option("--sample-every", type=int, default=500, show_default=True,
+              help="Write a sample grid every N steps and at the last (0: at the last only).")
+@click.option("--checkpoint-every", type=int, default=500, show_default=True,
+              help="Save a checkpoint every N steps and at the last (0: at the last only; Ctrl-C also saves).")
+@click.option("--keep-checkpoints", type=int, default=3, show_default=True,
+              help="Keep the newest K checkpoints (0: keep every one).")
 @click.option("--log-every", type=int, default=50, show_default=True, help="Log losses every N steps.")
 @click.option("--download", is_flag=True, help="Allow torchvision datasets to download (never by default).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--eval-every", type=int, default=0, show_default=True,
-              help="Evaluate every N steps (0: never); figures go to TensorBoard (eval/...) and RUN_DIR/eval/.")
+              help="Evaluate --eval-metrics every N steps and at the last (0: at the last only); figures go to "
+                   "TensorBoard (eval/...) and RUN_DIR/eval/.")
 @click.option("--eval-metrics", default="", metavar="LIST", callback=lambda ctx, param, value: tuple(
     name.strip() for name in value.split(",") if name.strip()), help="Metrics of --eval-every, e.g. mode_coverage or fid,kid.")
 @click.option("--eval-reference", default="", metavar="SPEC", help="Data the evaluation compares with [default: --data].")
 @click.option("--eval-samples", type=int, default=0, help="Generated samples per evaluation [default: each metric's].")
 def train(model, data_spec, data_a, data_b, config_file, assignments, recipe, steps, epochs, batch_size, out, resume,
-          allow_world_size_change, seed, device, precision, sample_every, checkpoint_every, keep_checkpoints, log_every,
-          download, quiet, **options) -> None:
+          allow_world_size_change, extend, seed, device, precision, sample_every, checkpoint_every, keep_checkpoints,
+          log_every, download, quiet, **options) -> None:
     """Train MODEL on --data SPEC (or --data-a SPEC --data-b SPEC); writes a self-describing run directory.
 
     Data-parallel on several processes or machines: torchrun --nproc-per-node N -m gensynth train ...
-    (--batch-size is then the global batch; see docs/distributed.md)."""
-    from gensynth import api
+    (--batch-size is then the global batch; see docs/distributed.md). Arguments are checked before
+    torch loads, so a mistake is reported at once."""
+    from gensynth import api  # torch-free until the run starts
     from gensynth._metadata.config import parse_assignments
     from gensynth._errors import GensynthError
 
@@ -56,12 +64,12 @@ def train(model, data_spec, data_a, data_b, config_file, assignments, recipe, st
     values = api.read_config_file(config_file) if config_file else {}
     values.update(parse_assignments(assignments))
     out = out or str(Path("runs") / model.replace(":", "-"))
-    if batch_size is not None:
-        options["batch_size"] = batch_size
+    given = {"batch_size": batch_size, "seed": seed}  # left out when not given: the recipe's, or on --resume the run's
+    options.update({name: value for name, value in given.items() if value is not None})
     ctx = api.train(
-        model, data, out, steps=steps, epochs=epochs, config=values, recipe=recipe, resume=resume,
-        allow_world_size_change=allow_world_size_change, download=download,
-        progress=not quiet, seed=seed, device=device, precision=precision,
+        model, data, out, steps=steps, epochs=epochs, config=values, recipe=recipe, resume=resume, extend=extend,
+        allow_world_size_change=allow_world_size_change, download=download, progress=not quiet, device=device,
+        precision=precision,
         sample_every=sample_every, checkpoint_every=checkpoint_every, keep_checkpoints=keep_checkpoints,
         log_every=log_every, **options,
     )

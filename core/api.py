@@ -10,27 +10,28 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-import torch
-
-from gensynth._metadata.capabilities import TRANSLATE, require
-from gensynth._metadata.config import ModelConfig, differing_fields
-from gensynth._data.domains import DataSpecs, data_info, describe_specs, load_model_data, steps_per_epoch
-from gensynth._data.loader import share_of
-from gensynth._errors import GensynthError
-from gensynth._evaluation.cache import file_sha256
-from gensynth._evaluation.session import DEFAULT_EXTRACTOR, Evaluation, EvaluationReport
-from gensynth._evaluation.training import training_evaluation
-from gensynth._models.model import Model
+from gensynth._data.spec import DataSpecs, check_data_specs, check_spec, describe_specs
 from gensynth._discovery.registry import Registry, get_registry
-from gensynth._training.rng import seed_everything
-from gensynth._training.rundir import RunDir, load_weights, save_weights
-from gensynth._training.runtime import Runtime, select_device
+from gensynth._errors import GensynthError
+from gensynth._metadata.config import ModelConfig, differing_fields
 from gensynth._metadata.specs import ModelSpec
-from gensynth._training.trainer import RunContext, Trainer, TrainOptions
-from gensynth._models.translation import translate_images, translation_jobs
+from gensynth._naming import option
+from gensynth._training.lock import RunLock
+from gensynth._training.options import TrainOptions, check_options, check_seed
+from gensynth._training.processes import writes_run_dir
+from gensynth._training.rundir import RunDir
 from gensynth._version import __version__
+
+if TYPE_CHECKING:  # the torch side loads when a function needs it, after the checks that need no torch
+    import torch
+
+    from gensynth._evaluation.session import EvaluationReport
+    from gensynth._models.model import Model
+    from gensynth._training.trainer import RunContext
+
+_CONFIG_SUFFIXES = {".json": "JSON", ".toml": "TOML"}
 
 
 def model_spec(name: str, registry: Registry | None = None) -> ModelSpec:
@@ -39,7 +40,13 @@ def model_spec(name: str, registry: Registry | None = None) -> ModelSpec:
 
 def read_config_file(path: str | Path) -> dict[str, Any]:
     """Model config values from a JSON or TOML file (top-level keys are config fields)."""
+    import json
+
     path = Path(path)
+    kind = _CONFIG_SUFFIXES.get(path.suffix.lower())
+    if kind is None and path.suffix:
+        raise GensynthError(f"config file {path}: {path.suffix} files are not read; give a JSON (.json) or TOML "
+                            f"(.toml) file")
     try:
         text = path.read_text()
     except OSError as exc:
@@ -47,25 +54,24 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise GensynthError(f"config file {path} is not UTF-8 text; give a JSON or TOML file") from None
     try:
-        if path.suffix == ".toml":
-            values = tomllib.loads(text)
-        else:
-            import json
-
-            values = json.loads(text)
+        values = tomllib.loads(text) if kind == "TOML" else json.loads(text)
     except ValueError as exc:
-        raise GensynthError(f"config file {path} is not valid {path.suffix.lstrip('.').upper() or 'JSON'}: {exc}") from None
+        raise GensynthError(f"config file {path} is not valid {kind or 'JSON'}: {exc}") from None
     if not isinstance(values, dict):
         raise GensynthError(f"config file {path} must hold a table/object of config fields")
     return values
 
 
 def make_config(spec: ModelSpec, values: Mapping[str, Any] = ()) -> ModelConfig:
+    if not isinstance(values, Mapping):
+        raise GensynthError(f"{option('config')} must map config fields to values, got {values!r}")
     return spec.config.from_dict(dict(values), model=spec.id)
 
 
 def model_class(spec: ModelSpec) -> type[Model]:
     """The :class:`Model` subclass behind ``spec`` (imported now); a one-line GensynthError when it is none."""
+    from gensynth._models.model import Model
+
     cls = spec.load()
     if not (isinstance(cls, type) and issubclass(cls, Model)):
         what = f"the class {cls.__name__}" if isinstance(cls, type) else f"a {type(cls).__name__}"
@@ -73,12 +79,30 @@ def model_class(spec: ModelSpec) -> type[Model]:
     return cls
 
 
-def build_model(spec: ModelSpec, config: ModelConfig, seed: int | None = None) -> Model:
-    """Instantiate the model class behind ``spec`` (importing it now)."""
+def build_model(spec: ModelSpec | str, config: ModelConfig | Mapping[str, Any] = (), seed: int | None = None) -> Model:
+    """Instantiate the model class behind ``spec`` (importing it now) with ``config`` (a config or its values)."""
+    from gensynth._training.rng import seed_everything
+
+    spec = model_spec(spec) if isinstance(spec, str) else spec
+    if not isinstance(config, spec.config):
+        config = make_config(spec, config if isinstance(config, Mapping) else _not_a_config(spec, config))
     cls = model_class(spec)
     if seed is not None:
-        seed_everything(seed)
-    return cls(config)
+        seed_everything(check_seed(seed))
+    try:
+        return cls(config)
+    except MemoryError:
+        raise GensynthError(f"not enough memory to build {spec.id} with this config; use smaller widths") from None
+    except RuntimeError as exc:
+        if "alloc" not in str(exc).lower():
+            raise
+        raise GensynthError(f"not enough memory to build {spec.id} with this config ({str(exc).splitlines()[0]}); "
+                            f"use smaller widths") from None
+
+
+def _not_a_config(spec: ModelSpec, config: object) -> Mapping[str, Any]:
+    raise GensynthError(f"config of {spec.id} must be a {spec.config.__name__} or a mapping of its fields, "
+                        f"got {type(config).__name__}")
 
 
 def train(
@@ -91,6 +115,7 @@ def train(
     config: Mapping[str, Any] = (),
     recipe: str | None = None,
     resume: bool = False,
+    extend: bool = False,
     allow_world_size_change: bool = False,
     download: bool = False,
     hooks: Iterable[object] = (),
@@ -103,90 +128,115 @@ def train(
     learns between domains (``{"a": "digits", "b": "mnist:PATH"}``).
     ``recipe`` names one of the model's recipes (default: its default recipe, or on
     resume the run's); ``config`` holds model config values laid over the recipe's;
-    ``options`` are :class:`TrainOptions` fields, laid over the recipe's.
+    ``options`` are :class:`~gensynth._training.options.TrainOptions` fields, laid over the recipe's.
     With ``resume``, the run continues from its latest checkpoint; its recorded model
-    config and data must match what is asked, and so must the number of processes unless
-    ``allow_world_size_change`` (the run then continues, but not bit-exactly).
+    config, data, batch size and seed must match what is asked (batch size and seed
+    default to the run's), and so must the number of processes unless
+    ``allow_world_size_change`` (the run then continues, but not bit-exactly); it trains
+    no further than its schedules were planned for unless ``extend`` re-plans them over
+    ``steps``.
 
-    Under torchrun every process calls this (see docs/distributed.md): rank 0 writes the run
-    directory, and ``batch_size`` is the global batch, split evenly over the processes.
+    Under torchrun every process calls this (see docs/distributed.md): rank 0 alone locks
+    and writes the run directory, and ``batch_size`` is the global batch, split evenly over
+    the processes.
+
+    Everything that can be checked without torch is checked before torch loads;
+    a refused call changes nothing on disk.
     """
+    check_data_specs(data)
+    _check_length(steps, epochs)
+    check_options(options)
+    if extend and not resume:
+        raise GensynthError(f"{option('extend', True)} lengthens a run being resumed; add {option('resume', True)}")
+    registry = get_registry()
+    spec = model_spec(model, registry)
+    for name, spec_text in ([("data", data)] if isinstance(data, str) else
+                            [(f"data[{domain}]", text) for domain, text in data.items()]):
+        check_spec(spec_text, registry, name)
+    run = RunDir(out)
+    main = writes_run_dir()  # the other processes of a multi-process run read the run but never write it
+    with RunLock(run.path, "gensynth train", enabled=main):
+        if main:
+            run.check_start(resume)
+        recorded = run.read_config() if resume and run.exists() else None
+        if recorded is not None:
+            if recorded["model"]["id"] != spec.id:  # before the recipe, which is the other model's
+                raise GensynthError(f"cannot resume: the run trained {recorded['model']['id']}, not {spec.id}")
+            recipe, options = _resumed_settings(recorded, recipe, options)
+        chosen = spec.recipe(recipe) if recipe != "" else None
+        if chosen is not None:
+            config = {**chosen.config, **dict(config)}
+            options = {**chosen.training, **options}
+        config_obj = make_config(spec, config)
+        check_options(options)
+        if recorded is not None:
+            _check_same_run(recorded, config_obj, data)
+        return _train(spec, config_obj, data, run, recorded, steps, epochs, chosen.name if chosen else "", resume,
+                      extend, allow_world_size_change, download, hooks, progress, options, registry)
+
+
+def _check_length(steps: Any, epochs: Any) -> None:
+    if (steps is None) == (epochs is None):
+        raise GensynthError(f"give exactly one of {option('steps')} or {option('epochs')}")
+    name, value = ("steps", steps) if steps is not None else ("epochs", epochs)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise GensynthError(f"{option(name)} must be an integer, got {value!r}")
+    if value < 1:
+        raise GensynthError(f"{option(name)} must be at least 1, got {value}")
+
+
+def _resumed_settings(recorded: dict[str, Any], recipe: str | None,
+                      options: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The recipe, batch size and seed of the run being resumed, unless they are asked for."""
+    if "training" not in recorded:
+        raise GensynthError(f"{recorded.get('model', {}).get('id', 'the model')} in this folder was saved with "
+                            f"save_pretrained, not trained here, so it cannot be resumed; train into another "
+                            f"{option('out')} folder")
+    training = recorded["training"]
+    trained_with = training.get("recipe") or ""  # "": a run recorded without a recipe
+    if recipe is not None and recipe != trained_with:
+        raise GensynthError(f"cannot resume: the run was trained with recipe {trained_with or '(none)'!r}, "
+                            f"not {recipe!r}; drop {option('recipe')} or start a new run in another "
+                            f"{option('out')} folder")
+    kept = {name: training[name] for name in ("batch_size", "seed") if name in training and name not in options}
+    return trained_with, {**options, **kept}  # the run's, not the recipe's
+
+
+def _train(spec: ModelSpec, config: ModelConfig, data: DataSpecs, run: RunDir, recorded: dict[str, Any] | None,
+           steps: int | None, epochs: int | None, recipe: str, resume: bool, extend: bool,
+           allow_world_size_change: bool, download: bool, hooks: Iterable[object], progress: bool,
+           options: dict[str, Any], registry: Registry) -> RunContext:
+    """The torch side of :func:`train`, once every check that needs no torch has passed."""
+    import torch
+
+    from gensynth._data.domains import data_info, load_model_data, steps_per_epoch
+    from gensynth._data.loader import share_of
+    from gensynth._evaluation.training import training_evaluation
+    from gensynth._training.runtime import Runtime
+    from gensynth._training.trainer import Trainer
+
     with Runtime.create(options.get("device", TrainOptions.device),
                         options.get("precision", TrainOptions.precision)) as runtime:
-        return _train(runtime, model, data, out, steps=steps, epochs=epochs, config=config, recipe=recipe,
-                      resume=resume, allow_world_size_change=allow_world_size_change, download=download,
-                      hooks=hooks, progress=progress, **options)
-
-
-def _train(runtime: Runtime, model: str, data: DataSpecs, out: str | Path, *, steps: int | None, epochs: int | None,
-           config: Mapping[str, Any], recipe: str | None, resume: bool, allow_world_size_change: bool, download: bool,
-           hooks: Iterable[object], progress: bool, **options: Any) -> RunContext:
-    registry = get_registry()
-    run = RunDir(out)
-    spec = model_spec(model, registry)
-    recorded = run.read_config() if resume and run.exists() else None
-    if recorded is not None:
-        trained_with = recorded.get("training", {}).get("recipe") or ""  # "": a run recorded without a recipe
-        if recipe is not None and recipe != trained_with:
-            raise GensynthError(f"cannot resume: the run was trained with recipe {trained_with or '(none)'!r}, "
-                                f"not {recipe!r}; drop --recipe or start a new run with another --out")
-        recipe = trained_with
-        if "batch_size" not in options and "batch_size" in recorded.get("training", {}):
-            options = {**options, "batch_size": recorded["training"]["batch_size"]}  # the run's, not the recipe's
-    chosen = spec.recipe(recipe) if recipe != "" else None
-    if chosen is not None:
-        config = {**chosen.config, **dict(config)}
-        options = {**chosen.training, **options}
-    config_obj = make_config(spec, config)
-    if recorded is not None:
-        _check_same_run(recorded, spec, config_obj, data)
-    elif run.latest_checkpoint():
-        if resume:
-            raise GensynthError(f"{run.path} has checkpoints but no config.json, so it cannot be resumed safely; "
-                                "restore its config.json or choose another --out")
-        raise GensynthError(f"{run.path} already holds a run; pass --resume to continue it or choose another --out")
-
-    seed = int(options.get("seed", 0))
-    net = build_model(spec, config_obj, seed=seed)
-    dataset = load_model_data(data, net.data_request(), registry, download=download)
-    net.bind_data(data_info(dataset))
-    batch_size = int(options.get("batch_size", TrainOptions.batch_size))
-    if (steps is None) == (epochs is None):
-        raise GensynthError("give exactly one of --steps or --epochs")
-    if steps is None:
-        steps = int(epochs) * steps_per_epoch(dataset, batch_size)
-    opts = TrainOptions(steps=int(steps), **options)
-    opts.validate()
-    share_of(opts.batch_size, runtime.world_size)
-    evaluate = runtime.on_main(lambda: training_evaluation(net, spec, opts, data, registry)) if opts.eval_every else None
-    # Built and checked before anything is written: a refused hook object or resume leaves the run directory as it was.
-    trainer = Trainer(net, dataset, run.path, opts, model_id=spec.id, manager=registry.manager, hooks=hooks,
-                      progress=progress, evaluate=evaluate, runtime=runtime)
-    if resume:
-        trainer.check_resume(runtime, allow_world_size_change)
-
-    training = {**vars(opts), "recipe": chosen.name if chosen else ""}
-    runtime.barrier()  # every process has read the run directory before rank 0 changes it
-    runtime.on_main(lambda: _write_run_config(run, recorded if resume else None, spec, config_obj, training, data,
-                                              dataset))
-    runtime.barrier()
-    return trainer.fit(resume=resume, allow_world_size_change=allow_world_size_change)
-
-
-def _write_run_config(run: RunDir, recorded: dict[str, Any] | None, spec: ModelSpec, config: ModelConfig,
-                      training: dict[str, Any], data: DataSpecs, dataset: Any) -> None:
-    """``config.json`` of a new run, or the recorded one with this session's training options."""
-    if recorded is None:
-        run.path.mkdir(parents=True, exist_ok=True)
-        recorded = {
+        net = build_model(spec, config, seed=options.get("seed", 0))
+        dataset = load_model_data(data, net.data_request(), registry, download=download)
+        net.bind_data(data_info(dataset))
+        if steps is None:
+            steps = epochs * steps_per_epoch(dataset, options.get("batch_size", TrainOptions.batch_size))
+        opts = TrainOptions(steps=steps, **options)
+        share_of(opts.batch_size, runtime.world_size)
+        evaluate = (runtime.on_main(lambda: training_evaluation(net, spec, opts, data, registry))
+                    if opts.eval_every or opts.eval_metrics else None)
+        training = {**vars(opts), "recipe": recipe}
+        record = {**recorded, "training": training} if recorded is not None else {
             "gensynth_version": __version__,
             "torch_version": torch.__version__,
             "model": _model_record(spec, config),
             "training": training,
             "data": {"spec": _spec_record(data), "info": data_info(dataset)},
         }
-    recorded["training"] = training
-    run.write_config(recorded)
+        trainer = Trainer(net, dataset, run.path, opts, model_id=spec.id, manager=registry.manager, hooks=hooks,
+                          progress=progress, evaluate=evaluate, record=record, runtime=runtime)
+        return trainer.fit(resume=resume, extend=extend, allow_world_size_change=allow_world_size_change)
 
 
 def _spec_record(data: DataSpecs) -> str | dict[str, str]:
@@ -194,15 +244,12 @@ def _spec_record(data: DataSpecs) -> str | dict[str, str]:
     return data if isinstance(data, str) else dict(data)
 
 
-def _check_same_run(recorded: dict[str, Any], spec: ModelSpec, config: ModelConfig, data: DataSpecs) -> None:
-    model = recorded["model"]
-    if model.get("id") != spec.id:
-        raise GensynthError(f"cannot resume: the run trained {model.get('id')}, not {spec.id}")
-    differing = differing_fields(model.get("config", {}), config.to_dict())
+def _check_same_run(recorded: dict[str, Any], config: ModelConfig, data: DataSpecs) -> None:
+    differing = differing_fields(recorded["model"].get("config", {}), config.to_dict())
     if differing:
         raise GensynthError(
             f"cannot resume: model config differs from the run's in {', '.join(differing)}; "
-            "drop those --set/--config values or start a new run with another --out"
+            f"drop those {option('config')} values or start a new run with another {option('out')} folder"
         )
     trained_on = recorded.get("data", {}).get("spec")
     if trained_on != _spec_record(data):
@@ -212,6 +259,8 @@ def _check_same_run(recorded: dict[str, Any], spec: ModelSpec, config: ModelConf
 
 def load_run(run_dir: str | Path, device: str | torch.device = "cpu", registry: Registry | None = None) -> Model:
     """The model saved in a run directory, in eval mode, with its latest weights."""
+    from gensynth._training.rundir import fit_weights, load_weights
+
     run = RunDir(run_dir)
     recorded = run.read_config()
     spec = model_spec(recorded["model"]["id"], registry)
@@ -219,20 +268,25 @@ def load_run(run_dir: str | Path, device: str | torch.device = "cpu", registry: 
     net = build_model(spec, config)
     if recorded.get("data", {}).get("info"):
         net.bind_data(recorded["data"]["info"])
-    try:
-        net.load_state_dict(load_weights(run.weights_path))
-    except RuntimeError as exc:
-        raise GensynthError(f"weights in {run.weights_path} do not fit model {spec.id}: {str(exc).splitlines()[0]}") from None
+    fit_weights(net, load_weights(run.weights_path), f"weights file {run.weights_path}",
+                f"the run's {run.config_path.name} describes another model; restore the file that came with them")
     return net.to(device).eval()
 
 
 def save_pretrained(model: Model, folder: str | Path, model_id: str) -> None:
-    """A folder with ``config.json`` and ``model.safetensors``, loadable with :func:`load_run`."""
+    """A folder with ``config.json`` and ``model.safetensors``, loadable with :func:`load_run`.
+
+    An earlier export in ``folder`` is replaced; a training run there is refused.
+    """
+    from gensynth._training.rundir import save_weights
+
     run = RunDir(folder)
-    run.path.mkdir(parents=True, exist_ok=True)
     spec = model_spec(model_id)
-    run.write_config({"gensynth_version": __version__, "model": _model_record(spec, model.config)})
-    save_weights(model, run.weights_path, {"model_id": spec.id})
+    with RunLock(run.path, "save_pretrained"):
+        if run.checkpoints() or (run.exists() and "training" in run.read_config()):
+            raise GensynthError(f"{run.path} holds a training run; save the model into another folder")
+        run.write_config({"gensynth_version": __version__, "model": _model_record(spec, model.config)})
+        save_weights(model, run.weights_path, {"model_id": spec.id})
 
 
 def _model_record(spec: ModelSpec, config: ModelConfig) -> dict[str, Any]:
@@ -247,6 +301,9 @@ def translate(run_dir: str | Path, inputs: Iterable[str | Path], out_dir: str | 
 
     ``direction`` may be left out for a model that translates one way (pix2pix); ``sheet`` names a PNG
     to write a contact sheet to (input | translated | reconstructed, the first 64 inputs)."""
+    from gensynth._metadata.capabilities import TRANSLATE, require
+    from gensynth._models.translation import translate_images, translation_jobs
+
     registry = get_registry()
     spec = model_spec(RunDir(run_dir).read_config()["model"]["id"], registry)
     require(spec, TRANSLATE, "gensynth translate", registry.list_models())
@@ -261,7 +318,7 @@ def evaluate(
     reference: str | None = None,
     num_samples: int | None = None,
     seed: int = 0,
-    extractor: str = DEFAULT_EXTRACTOR,
+    extractor: str = "classifier",
     extractor_weights: str | Path | None = None,
     extractor_options: Mapping[str, str] = (),
     classifier_data: str | None = None,
@@ -273,14 +330,21 @@ def evaluate(
 
     ``reference`` is a data spec (default: the run's ``--data``); ``params`` sets metric
     parameters (``{"kid": {"subset_size": 500}}``). With ``save``, the report is written to
-    ``RUN_DIR/eval/<timestamp>.json`` (``report.path``).
+    ``RUN_DIR/eval/<timestamp>.json`` (``report.path``). A model whose samples hold NaN or
+    infinite values is refused.
     """
+    from gensynth._evaluation.cache import file_sha256
+    from gensynth._evaluation.session import Evaluation, EvaluationReport
+    from gensynth._training.runtime import select_device
+
+    check_seed(seed)
     registry = get_registry()
     run = RunDir(run_dir)
     recorded = run.read_config()
     reference = reference or recorded.get("data", {}).get("spec")
     if not isinstance(reference, str):
-        raise GensynthError(f"{run.path} records no single data set to compare with; pass --reference SPEC")
+        raise GensynthError(f"{run.path} records no single data set to compare with; pass "
+                            f"{option('reference', 'SPEC')}")
     target = select_device(device)
     net = load_run(run.path, target, registry)
     spec = model_spec(recorded["model"]["id"], registry)

@@ -9,7 +9,7 @@ from typing import Iterator
 import torch
 
 from gensynth.plugins.gan.base import GAN
-from gensynth.plugins.vae.vae import VAE, gaussian_kl
+from gensynth.plugins.vae.vae import VAE
 
 
 def _global_draw(counter: list[int], shape: tuple[int, ...], device: torch.device) -> torch.Tensor:
@@ -28,7 +28,7 @@ def split_noise() -> Iterator[None]:
     so that 2 processes at half the batch see exactly the noise of 1 process at the full batch: the split
     of the batch is then the only difference between the two."""
     counter = [0]
-    noise, elbo_terms = GAN.noise, VAE.elbo_terms
+    noise, elbo_terms = GAN.noise, VAE.elbo_terms_by_dim
 
     def split_gan_noise(self, n, generator=None):
         if generator is not None:  # sampling with a seed: untouched
@@ -38,10 +38,10 @@ def split_noise() -> Iterator[None]:
     def split_elbo_terms(self, x, condition=None):
         mean, log_var = self.encode(x, condition)
         z = mean + torch.exp(0.5 * log_var) * _global_draw(counter, tuple(mean.shape), mean.device)
-        return self.likelihood.nll(self.decode(z, condition), x), gaussian_kl(mean, log_var)
+        return self.likelihood.nll(self.decode(z, condition), x), self.prior.kl_dims(mean, log_var, z)
 
-    GAN.noise, VAE.elbo_terms = split_gan_noise, split_elbo_terms
+    GAN.noise, VAE.elbo_terms_by_dim = split_gan_noise, split_elbo_terms
     try:
         yield
     finally:
-        GAN.noise, VAE.elbo_terms = noise, elbo_terms
+        GAN.noise, VAE.elbo_terms_by_dim = noise, elbo_terms

@@ -250,10 +250,10 @@ def test_sample_translate_and_config_errors():
                              ({"channels_b": 3, "lambda_identity": 0, "lambda_semantic": 1},
                               "semantic loss needs channels_a == channels_b; set lambda_semantic=0"),
                              ({"d_layers": 3}, "d_layers must be between 1 and 2 for 16 px"),
-                             ({"decay_start": 1.5}, r"config field 'decay_start' must be in \[0, 1\], got 1.5"),
-                             ({"ngf": 0}, "config field 'ngf' must be at least 1"),
-                             ({"image_size": 4}, "config field 'image_size' must be at least 8"),
-                             ({"lr": 0.0}, "config field 'lr' must be above 0")]:
+                             ({"decay_start": 1.5}, r"'decay_start' must be in \[0, 1\], got 1.5"),
+                             ({"ngf": 0}, r"'ngf' must be in \[1, 1024\]"),
+                             ({"image_size": 4}, r"'image_size' must be in \[8, 1024\]"),
+                             ({"lr": 0.0}, "'lr' must be above 0")]:
         with pytest.raises(GensynthError, match=message):
             CycleGAN(CycleGANConfig(**{**TINY, **changes}))
 
@@ -287,8 +287,8 @@ def test_multi_domain_data_and_its_errors(unpaired):
     mixed = load_model_data({"a": f"folder:{unpaired}/trainB", "b": f"unpaired:{unpaired}"}, request, registry)
     assert torch.equal(mixed["a"].x, mixed["b"].x)
     for specs, message in [
-        ("digits", r"learns between the data domains a, b and --data digits is one data set: give --data-a SPEC "
-                   r"--data-b SPEC, or --data edges:SPEC / paired:PATH / unpaired:PATH"),
+        ("digits", r"learns between the data domains a, b and data='digits' is one data set: give "
+                   r"data=\{'a': 'SPEC', 'b': 'SPEC'\}, or data='edges:SPEC / paired:PATH / unpaired:PATH'"),
         ({"a": "digits"}, "no data for domain b"),
         ({"a": "digits", "b": "digits", "c": "digits"}, "there is no domain c"),
         (f"unpaired:{unpaired / 'trainA'}", "has no trainA/ folder"),
@@ -366,7 +366,7 @@ def test_run_records_a_spec_per_domain_and_refuses_other_data_on_resume(tmp_path
     api.train("cyclegan", data, tmp_path / "r", epochs=1, config=TINY, batch_size=3, device="cpu")
     run = RunDir(tmp_path / "r")
     assert run.read_config()["data"]["spec"] == data and run.latest_checkpoint()[0] == 3  # 10 // 3, the largest domain
-    with pytest.raises(GensynthError, match=re.escape(f"trained on --data-a {data['a']} --data-b {data['b']}, not --data unp")):
+    with pytest.raises(GensynthError, match=re.escape(f"trained on data={data!r}, not data='unp")):
         api.train("cyclegan", f"unpaired:{unpaired}", run.path, steps=4, config=TINY, batch_size=3, device="cpu",
                   resume=True)
 

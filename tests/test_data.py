@@ -58,9 +58,10 @@ def test_spec_forms(registry, tmp_path):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("mnist", "dataset mnist needs PATH: use --data mnist:PATH"),
+    ("mnist", "dataset mnist needs PATH: use data='mnist:PATH'"),
     ("mnist:", "needs PATH"),
-    ("digits:x", "dataset digits takes no argument, got 'x': use --data digits"),
+    ("digits:x", "dataset digits takes no argument, got 'x': use data='digits'"),
+    ("digits@abc", r"data='digits@abc': the part after @ must be a range START:END"),
     ("digts", "unknown dataset 'digts'; did you mean digits"),
     ("", "names no dataset"),
 ])
@@ -101,7 +102,7 @@ def test_kind_mismatch_is_an_error(registry, digits):
 
 def test_labels_requested_but_absent():
     data = TensorData(torch.zeros(4, 2), source="line")
-    with pytest.raises(GensynthError, match="--data line has no class labels but this model is conditional"):
+    with pytest.raises(GensynthError, match="data='line' has no class labels but this model is conditional"):
         check_request(data, DataRequest(kind="points", labels=True))
 
 
@@ -394,7 +395,7 @@ def test_batch_dict_and_device(ten):
 
 
 def test_batch_size_larger_than_data(ten):
-    message = r"batch size 11 is larger than the data \(10 samples\); use --batch-size 10 or less"
+    message = r"batch size 11 is larger than the data \(10 samples\); use batch_size=10 or less"
     with pytest.raises(GensynthError, match=message):
         BatchStream(ten, 11, seed=0)
     assert BatchStream.steps_for(10, 3) == 3

@@ -58,8 +58,9 @@ def test_evaluate_prints_a_table_and_writes_a_self_describing_report(runs):
     assert protocol["generated"] == {"num_samples": 600, "seed": 0, "chunk": 500}
     extractor = protocol["extractor"]
     assert extractor["id"] == "metrics:classifier" and len(extractor["weights_sha256"]) == 64
+    assert extractor["version"] == protocol["versions"]["plugin:metrics"]  # plugin updates change the protocol id
     assert 0 < extractor["test_accuracy"] <= 1 and extractor["recipe"]["steps"] == 40
-    assert set(protocol["versions"]) == {"gensynth", "torch"}
+    assert set(protocol["versions"]) == {"gensynth", "torch", "plugin:metrics"}
     kid = next(r for r in report["results"] if r["metric"] == "metrics:kid")
     assert kid["protocol"]["params"]["subset_size"] == 200 and set(kid["values"]) == {"kid", "kid_std"}
 

@@ -172,7 +172,7 @@ def test_a_third_party_extractor_serves_every_feature_metric(registry_with_third
 
 
 def test_generated_images_of_another_size_than_the_reference_are_refused(registry_with_third_party):
-    with pytest.raises(GensynthError, match="test:wrong generates 1x16x16 images but --reference digits@:300 gives 1x8x8"):
+    with pytest.raises(GensynthError, match="test:wrong generates 1x16x16 images but reference='digits@:300' gives 1x8x8"):
         evaluate(ImageModel(sample_size=16), spec_of("wrong"), ["fid"], registry=registry_with_third_party,
                  extractor="pixels", num_samples=50)
 

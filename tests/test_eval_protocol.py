@@ -40,7 +40,7 @@ def test_split_selects_samples_and_keeps_source_and_facts():
     assert len(head) == 1000 and torch.equal(head.x, whole.x[:1000]) and torch.equal(tail.y, whole.y[-500:])
     assert head.source == "ring8@:1000" and head.info()["mixture"] == whole.info()["mixture"]
     assert len(whole.info()["mixture"]["modes"]) == 8
-    with pytest.raises(GensynthError, match=r"--data ring8@200000: selects no samples: the source has 100000"):
+    with pytest.raises(GensynthError, match=r"data='ring8@200000:' selects no samples: the source has 100000"):
         load_data("ring8@200000:", DataRequest(kind="points"), registry)
 
 

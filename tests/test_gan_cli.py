@@ -81,7 +81,7 @@ def test_resume_keeps_the_runs_recipe(tmp_path):
                     "--recipe", "fast", *TINY_IMAGES)
     assert result.exit_code != 0 and result.output.strip().splitlines() == [
         "Error: cannot resume: the run was trained with recipe 'classic', not 'fast'; drop --recipe or start a new "
-        "run with another --out"]
+        "run in another --out folder"]
 
 
 def test_resume_keeps_the_runs_batch_size(tmp_path):

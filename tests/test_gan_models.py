@@ -38,7 +38,7 @@ def train(model, make_batch, steps: int = 2) -> tuple[list[dict[str, float]], se
     for step in range(1, steps + 1):
         batch, scratch, step_logs = make_batch(), {}, {}
         for phase in model.training_phases():
-            if not phase.active(step):
+            if not phase.active(step, steps):
                 continue
             optimizer = optimizers[phase.optimizer]
             optimizer.zero_grad(set_to_none=True)

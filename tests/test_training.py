@@ -88,7 +88,7 @@ def test_resume_with_changed_config_is_refused_naming_fields(tmp_path):
     with pytest.raises(GensynthError, match=r"differs from the run's in d_width, latent_dim"):
         api.train("dcgan", "digits", tmp_path / "r", steps=4, resume=True, batch_size=16, device="cpu",
                   config={**TINY_DCGAN, "d_width": 16, "latent_dim": 8})
-    with pytest.raises(GensynthError, match="pass --resume"):
+    with pytest.raises(GensynthError, match="pass resume=True"):
         api.train("dcgan", "digits", tmp_path / "r", steps=4, config=TINY_DCGAN, batch_size=16, device="cpu")
 
 
@@ -153,7 +153,8 @@ def test_unfinished_checkpoint_folder_is_ignored(tmp_path):
     run = RunDir(tmp_path / "r")
     (run.checkpoints_dir / ".step-00000006.tmp").mkdir()  # what a kill during a save leaves
     assert run.latest_checkpoint()[0] == 4
-    api.train("mlp-gan", "ring8", tmp_path / "r", steps=6, batch_size=32, device="cpu", checkpoint_every=2, resume=True)
+    api.train("mlp-gan", "ring8", tmp_path / "r", steps=6, batch_size=32, device="cpu", checkpoint_every=2, resume=True,
+              extend=True)
     assert run.latest_checkpoint()[0] == 6 and not (run.checkpoints_dir / ".step-00000006.tmp").exists()
 
 

@@ -14,6 +14,7 @@ from PIL import Image
 
 from gensynth import api
 from gensynth.cli.main import cli
+from gensynth._discovery.registry import get_registry
 
 TINY = {"width": 4, "latent_dim": 3}
 PAD = 2  # grid padding in pixels
@@ -105,3 +106,11 @@ def test_listed_next_to_the_gans_without_importing_torch():
     assert {"vae:vae", "vae:beta-vae", "vae:cvae", "gan:dcgan"} <= set(by_id) and not torch_loaded
     assert by_id["vae:cvae"]["capabilities"] == ["conditional", "latent", "reconstruct"]
     assert by_id["vae:vae"]["family"] == "vae" and by_id["vae:vae"]["resolutions"] == [28, 32, 64]
+
+
+@pytest.mark.parametrize("model", ["vae", "beta-vae", "cvae", "iwae"])
+def test_config_defaults_are_the_default_recipe(model):
+    spec = get_registry().resolve("models", model)
+    defaults, recipe = spec.config().to_dict(), spec.recipe(None)
+    assert recipe.name == "residual" and recipe.config == {k: defaults[k] for k in recipe.config}
+    assert spec.recipe("conv").config["blocks"] == 0

@@ -1,4 +1,5 @@
-"""The built-in VAE models (vae, beta-vae, cvae): shapes, losses, likelihood maths, conditioning, interpolation.
+"""The built-in Gaussian-code VAE models (vae, beta-vae, cvae, iwae): shapes, losses and their tricks (KL warm-up,
+free bits), the importance-weighted bound, likelihood maths, conditioning, interpolation.
 
 Training one step, save/load and bit-exact resume of every built-in model at its
 test config are checked by the conformance kit (tests/test_conformance.py); the
@@ -8,6 +9,7 @@ tests here cover what is particular to the VAE family.
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 import torch
@@ -16,14 +18,17 @@ from torch.distributions import Normal, kl_divergence
 from gensynth._errors import GensynthError
 from gensynth._models.interpolation import interpolate
 from gensynth.plugins.vae.beta_vae import BetaVAE
-from gensynth.plugins.vae.config import BetaVAEConfig, CVAEConfig, VAEConfig
+from gensynth.plugins.vae.config import BetaVAEConfig, CVAEConfig, IWAEConfig, VAEConfig
 from gensynth.plugins.vae.cvae import CVAE
+from gensynth.plugins.vae.iwae import IWAE, importance_bound
 from gensynth.plugins.vae.likelihoods import Bernoulli, Gaussian
-from gensynth.plugins.vae.vae import VAE, gaussian_kl
+from gensynth.plugins.vae.priors import GaussianMixture, StandardNormal, gaussian_kl_dims
+from gensynth.plugins.vae.vae import VAE
 from gensynth.testing import check_model
 
 TINY = {"width": 4, "latent_dim": 3}
-MODELS = {"vae": (VAE, VAEConfig), "beta-vae": (BetaVAE, BetaVAEConfig), "cvae": (CVAE, CVAEConfig)}
+MODELS = {"vae": (VAE, VAEConfig), "beta-vae": (BetaVAE, BetaVAEConfig), "cvae": (CVAE, CVAEConfig),
+          "iwae": (IWAE, IWAEConfig)}
 
 
 def build(name: str, **values) -> VAE:
@@ -39,10 +44,10 @@ def batch_for(model: VAE, n: int = 3) -> dict[str, torch.Tensor]:
 
 
 @pytest.mark.parametrize("name", list(MODELS))
-@pytest.mark.parametrize("size, channels, likelihood",
-                         [(28, 1, "bernoulli"), (32, 3, "gaussian"), (64, 3, "bernoulli")])
-def test_one_step_at_every_resolution(name, size, channels, likelihood):
-    model = build(name, image_size=size, channels=channels, likelihood=likelihood)
+@pytest.mark.parametrize("size, channels, likelihood, blocks",
+                         [(28, 1, "bernoulli", 1), (32, 3, "gaussian", 0), (64, 3, "bernoulli", 2)])
+def test_one_step_at_every_resolution(name, size, channels, likelihood, blocks):
+    model = build(name, image_size=size, channels=channels, likelihood=likelihood, blocks=blocks)
     batch = batch_for(model)
     optimizer = model.configure_optimizers()["vae"]
     (phase,) = model.training_phases()
@@ -58,12 +63,32 @@ def test_one_step_at_every_resolution(name, size, channels, likelihood):
         assert images.min() >= -1 and images.max() <= 1
 
 
-def test_vae_loss_is_the_negative_elbo_with_its_parts():
-    model = build("vae")
+@pytest.mark.parametrize("prior", ["normal", "mixture"])
+def test_vae_loss_is_the_negative_elbo_with_its_parts(prior):
+    model = build("vae", prior=prior)
     (phase,) = model.training_phases()
     loss, logs = phase.loss(batch_for(model), {})
     assert phase.name == "nelbo" and set(logs) == {"recon", "kl"}
-    assert torch.allclose(loss, logs["recon"] + logs["kl"]) and logs["kl"] > 0
+    assert torch.allclose(loss, logs["recon"] + logs["kl"])
+    assert logs["kl"] > 0 or prior == "mixture"  # the mixture's KL is a one-sample estimate
+
+
+def test_mixture_prior_is_a_normalised_mixture_and_samples_from_the_seed():
+    prior = GaussianMixture(3, 5)
+    with torch.no_grad():
+        prior.logits.normal_()
+        prior.log_vars.normal_(0, 0.5)
+    reference = torch.distributions.MixtureSameFamily(
+        torch.distributions.Categorical(logits=prior.logits),
+        torch.distributions.Independent(Normal(prior.means, (0.5 * prior.log_vars).exp()), 1))
+    z = torch.randn(7, 3)
+    assert torch.allclose(prior.log_prob(z), reference.log_prob(z), atol=1e-5)
+    draw = lambda seed: prior.sample(4, torch.device("cpu"), torch.Generator().manual_seed(seed))  # noqa: E731
+    assert torch.equal(draw(1), draw(1)) and not torch.equal(draw(1), draw(2))
+    normal = StandardNormal(3)
+    assert torch.allclose(normal.log_prob(z), Normal(0.0, 1.0).log_prob(z).sum(1), atol=1e-5)
+    with pytest.raises(GensynthError, match="free_bits counts the KL of each latent dimension"):
+        build("vae", prior="mixture", free_bits=0.5)
 
 
 def test_beta_vae_weighs_kl_and_logs_the_true_nelbo():
@@ -90,10 +115,44 @@ def test_beta_vae_warmup_resumes_exactly():
     assert report.ok, [r.message for r in report.failures]
 
 
+def test_free_bits_count_each_dimension_at_least_the_floor():
+    model = build("vae", free_bits=0.5, prior="normal")
+    (phase,) = model.training_phases()
+    torch.manual_seed(0)
+    loss, logs = phase.loss(batch_for(model), {})
+    torch.manual_seed(0)
+    recon, kl_dims = model.elbo_terms_by_dim(batch_for(model)["x"])
+    assert phase.name == "objective" and torch.allclose(logs["nelbo"], recon.mean() + kl_dims.sum(1).mean())
+    assert torch.allclose(loss, recon.mean() + kl_dims.mean(0).clamp(min=0.5).sum())
+    assert loss > logs["nelbo"]  # an untrained encoder's dimensions hold less than 0.5 nats each
+
+
+def test_iwae_bound_is_the_elbo_at_k1_and_never_below_it():
+    model = build("iwae", k=1)
+    (phase,) = model.training_phases()
+    x = batch_for(model)["x"]
+    loss, logs = phase.loss({"x": x}, {})
+    assert phase.name == "iwae" and torch.equal(loss, logs["nelbo"])  # one sample: the bound is the ELBO
+    torch.manual_seed(0)
+    one_sample = importance_bound(model.log_weights(x.repeat(4000, 1, 1, 1), 1)).view(4000, 3).mean(0)
+    torch.manual_seed(0)
+    analytic = model.elbo(x.repeat(4000, 1, 1, 1)).view(4000, 3).mean(0)  # closed-form KL
+    assert torch.allclose(one_sample, analytic, atol=0.1)
+    torch.manual_seed(0)
+    weights = model.log_weights(x, 50)
+    bounds = [importance_bound(weights[:, :k]) for k in (1, 5, 50)]
+    assert torch.equal(bounds[0], weights[:, 0])
+    assert (importance_bound(weights) >= weights.mean(1)).all()  # never below the ELBO of the same samples
+    assert (bounds[2] >= weights.mean(1)).all() and torch.isfinite(bounds[2]).all()
+    model.config.k = 5
+    loss, logs = phase.loss({"x": x}, {})
+    assert loss <= logs["nelbo"]
+
+
 def test_closed_form_kl_matches_torch_distributions():
     mean, log_var = torch.randn(5, 4), torch.randn(5, 4)
     expected = kl_divergence(Normal(mean, (0.5 * log_var).exp()), Normal(0.0, 1.0)).sum(1)
-    assert torch.allclose(gaussian_kl(mean, log_var), expected, atol=1e-5)
+    assert torch.allclose(gaussian_kl_dims(mean, log_var).sum(1), expected, atol=1e-5)
 
 
 def test_likelihoods_are_sums_of_pixel_log_densities():
@@ -153,18 +212,20 @@ def test_cvae_checks_the_data_classes():
     model = build("cvae")
     model.bind_data({"source": "digits", "num_classes": 10})
     with pytest.raises(GensynthError, match=r"has 3 classes but this model is configured for 10; "
-                                            r"pass --set num_classes=3"):
+                                            r"pass config=\{'num_classes': 3\}"):
         model.bind_data({"source": "folder:x", "num_classes": 3})
 
 
 @pytest.mark.parametrize("name, values, message", [
-    ("vae", {"latent_dim": 0}, "'latent_dim' must be at least 1"),
-    ("vae", {"likelihood": "gaussian", "gaussian_scale": 0.0}, "'gaussian_scale' must be positive"),
-    ("beta-vae", {"beta": -1.0}, "'beta' must be 0 or more"),
+    ("vae", {"latent_dim": 0}, "'latent_dim' must be in [1, 4096], got 0"),
+    ("vae", {"likelihood": "gaussian", "gaussian_scale": 0.0}, "'gaussian_scale' must be above 0"),
+    ("vae", {"free_bits": -0.5}, "'free_bits' must be at least 0"),
+    ("beta-vae", {"beta": -1.0}, "'beta' must be at least 0"),
     ("cvae", {"num_classes": 0}, "'num_classes' must be at least 1"),
+    ("iwae", {"k": 0}, "'k' must be in [1, 4096]"),
 ])
 def test_invalid_config_is_a_clear_error(name, values, message):
-    with pytest.raises(GensynthError, match=message):
+    with pytest.raises(GensynthError, match=re.escape(message)):
         build(name, **values)
 
 

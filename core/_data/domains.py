@@ -41,18 +41,17 @@ import torch
 from gensynth._data.dataset import StreamingImages, TensorData
 from gensynth._data.loader import BatchStream
 from gensynth._metadata.request import DataRequest
-from gensynth._data.spec import load_data, parse_data_spec
+from gensynth._data.spec import DataSpecs, describe_specs, load_data, parse_data_spec
 from gensynth._data.split import split_spec
 from gensynth._errors import GensynthError
 from gensynth._discovery.registry import Registry
+from gensynth._naming import option
 
 Data = Union[TensorData, StreamingImages]
 #: What a model trains on: one data set, or one per named domain.
 ModelData = Union[Data, dict[str, Data]]
 #: What ``Model.data_request()`` returns.
 Requested = Union[DataRequest, Mapping[str, DataRequest]]
-#: What ``--data`` (a spec) or ``--data-a/--data-b`` (a spec per domain) give.
-DataSpecs = Union[str, Mapping[str, str]]
 
 
 def domain_seed(seed: int, domain: str) -> int:
@@ -117,23 +116,17 @@ def data_info(data: ModelData) -> dict[str, Any]:
     return data.info()
 
 
-def describe_specs(specs: DataSpecs) -> str:
-    """The data options that give ``specs``: ``--data SPEC`` or ``--data-a SPEC --data-b SPEC``."""
-    if isinstance(specs, str):
-        return f"--data {specs}"
-    return " ".join(f"--data-{name} {spec}" for name, spec in specs.items())
-
-
 def load_model_data(specs: DataSpecs, request: Requested, registry: Registry, *, download: bool = False) -> ModelData:
     """Load what a model's ``data_request()`` asks for: one data set, or one per domain."""
     if isinstance(request, DataRequest):
         if not isinstance(specs, str):
             raise GensynthError(f"this model trains on one data set, not on domains {', '.join(specs)}; "
-                                f"give --data SPEC instead of {describe_specs(specs)}")
+                                f"give {option('data', 'SPEC')} instead of {describe_specs(specs)}")
         return load_data(specs, request, registry, download=download)
     paired = any(wanted.paired for wanted in request.values())
     by_domain = paired_specs(specs, list(request), registry) if paired else domain_specs(specs, list(request), registry)
-    loaded = {name: load_data(by_domain[name], dataclasses.replace(wanted, domain=name), registry, download=download)
+    loaded = {name: load_data(by_domain[name], dataclasses.replace(wanted, domain=name), registry, download=download,
+                              name="data" if isinstance(specs, str) else f"data[{name}]")
               for name, wanted in request.items()}
     return aligned(loaded) if paired else loaded
 
@@ -158,21 +151,21 @@ def paired_specs(specs: DataSpecs, domains: list[str], registry: Registry) -> di
             return {name: specs for name in domains}
         what = "unaligned domains" if set(domains) <= set(source.domains) else "one data set"
         raise GensynthError(f"this model learns from aligned pairs of the domains {', '.join(domains)} and "
-                            f"--data {specs} holds {what}: give {choices}")
+                            f"{option('data', specs)} holds {what}: give {choices}")
     raise GensynthError(f"this model learns from aligned pairs and {describe_specs(specs)} gives independent data "
                         f"sets, whose order pairs nothing: give {choices}")
 
 
 def domain_specs(specs: DataSpecs, domains: list[str], registry: Registry) -> dict[str, str]:
     """The spec of each requested domain; a GensynthError saying what to give when they do not fit."""
-    options = " ".join(f"--data-{name} SPEC" for name in domains)
+    options = describe_specs({name: "SPEC" for name in domains})
     holders = [s.usage for s in registry.all("datasets") if set(domains) <= set(s.domains)]
-    alternative = f", or --data {' / '.join(holders)} (a source that holds them all)" if holders else ""
+    alternative = f", or {option('data', ' / '.join(holders))} (a source that holds them all)" if holders else ""
     if isinstance(specs, str):
         source, _ = parse_data_spec(split_spec(specs)[0], registry)
         if set(domains) <= set(source.domains):
             return {name: specs for name in domains}
-        raise GensynthError(f"this model learns between the data domains {', '.join(domains)} and --data {specs} "
+        raise GensynthError(f"this model learns between the data domains {', '.join(domains)} and {option('data', specs)} "
                             f"is one data set: give {options}{alternative}")
     missing = [name for name in domains if not specs.get(name)]
     unknown = [name for name in specs if name not in domains]

@@ -24,6 +24,7 @@ from torch.utils.data import DataLoader
 
 from gensynth._data.dataset import StreamingImages, TensorData, worker_batches, worker_count
 from gensynth._errors import GensynthError
+from gensynth._naming import option
 
 
 def epoch_order(n: int, seed: int, epoch: int) -> torch.Tensor:
@@ -37,7 +38,7 @@ def share_of(batch_size: int, world_size: int) -> int:
     if batch_size % world_size:
         lower = batch_size - batch_size % world_size
         suggestion = f"{lower} or {lower + world_size}" if lower else f"{world_size}"
-        raise GensynthError(f"--batch-size {batch_size} is the global batch and must split evenly over the "
+        raise GensynthError(f"{option('batch_size', batch_size)} is the global batch and must split evenly over the "
                             f"{world_size} processes; use {suggestion}")
     return batch_size // world_size
 
@@ -95,10 +96,10 @@ class BatchStream:
     def steps_for(n: int, batch_size: int) -> int:
         """Batches in one epoch of ``n`` samples; a GensynthError when ``batch_size`` cannot fit."""
         if batch_size < 1:
-            raise GensynthError(f"batch size must be at least 1, got {batch_size}; use a positive --batch-size")
+            raise GensynthError(f"{option('batch_size')} must be at least 1, got {batch_size}")
         if batch_size > n:
             raise GensynthError(f"batch size {batch_size} is larger than the data ({n} samples); "
-                                f"use --batch-size {n} or less")
+                                f"use {option('batch_size', n)} or less")
         return n // batch_size
 
     def __iter__(self) -> BatchStream:

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from typing import TYPE_CHECKING
 
-from gensynth._data.dataset import StreamingImages, TensorData
 from gensynth._errors import GensynthError
+from gensynth._naming import option
+
+if TYPE_CHECKING:
+    from gensynth._data.dataset import StreamingImages, TensorData
 
 _SUFFIX = re.compile(r"^(?P<spec>.+)@(?P<start>-?\d*):(?P<end>-?\d*)$")
 
@@ -30,7 +34,9 @@ class Split:
         return f"{'' if self.start is None else self.start}:{'' if self.end is None else self.end}"
 
     def apply(self, data: TensorData | StreamingImages) -> TensorData | StreamingImages:
-        """The selected samples, with the same classes, facts and source."""
+        """The selected samples, with the same classes, facts and source (possibly none)."""
+        from gensynth._data.dataset import StreamingImages, TensorData
+
         part = slice(self.start, self.end)
         if isinstance(data, TensorData):
             y = None if data.y is None else data.y[part]
@@ -40,16 +46,17 @@ class Split:
             labels = None if data.labels is None else data.labels[part].tolist()
             taken = StreamingImages(data.files[part], channels, size, labels, data.num_classes, data.source, data.panel)
             taken.facts = dict(data.facts)
-        if len(taken) == 0:
-            raise GensynthError(f"--data {data.source} selects no samples: the source has {len(data)}; "
-                                f"choose @START:END within 0:{len(data)}")
         return taken
 
 
-def split_spec(text: str) -> tuple[str, Split | None]:
-    """``("mnist:PATH", Split(8000, None))`` for ``"mnist:PATH@8000:"``; ``(text, None)`` without a suffix."""
+def split_spec(text: str, name: str = "data") -> tuple[str, Split | None]:
+    """``("mnist:PATH", Split(8000, None))`` for ``"mnist:PATH@8000:"``; ``(text, None)`` without a suffix.
+
+    ``name`` is the setting the spec came from, for messages."""
     match = _SUFFIX.match(text.strip())
     if not match:
         return text, None
     start, end = (int(match[k]) if match[k] else None for k in ("start", "end"))
+    if any(abs(bound) > 2**62 for bound in (start, end) if bound is not None):
+        raise GensynthError(f"{option(name, text)}: the range @START:END is out of bounds")
     return match["spec"], Split(start, end)

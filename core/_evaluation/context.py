@@ -32,6 +32,7 @@ from gensynth._evaluation.statistics import gaussian_stats
 from gensynth._evaluation.interfaces import ExtractorSetup, FeatureExtractor, Features
 from gensynth._models.images import to_uint8
 from gensynth._models.model import Model
+from gensynth._naming import option
 from gensynth._discovery.registry import Registry
 from gensynth._metadata.specs import ExtractorSpec, ModelSpec
 
@@ -48,12 +49,13 @@ def quantize(images: torch.Tensor) -> torch.Tensor:
 class Reference:
     """The data ``spec`` (``NAME[:ARG][@START:END]``) loaded as ``request`` asks, and its features.
 
-    ``option`` names the command-line option the spec came from, for error messages.
+    ``option`` names the setting the spec came from (its Python argument name, such as ``reference``,
+    ``eval_reference`` or ``params[translation.source]``), for error messages (see :func:`given`).
     A model that learns between domains requests one data set per domain; its
     reference data is then a domain's, chosen by the metric (:meth:`EvaluationContext.domain_reference`).
     """
 
-    def __init__(self, spec: str, request: Requested, registry: Registry, option: str = "--reference") -> None:
+    def __init__(self, spec: str, request: Requested, registry: Registry, option: str = "reference") -> None:
         self.spec, self.request, self.registry, self.option = spec, request, registry, option
         self._cached: dict[str, dict[str, torch.Tensor]] = {}
         self._siblings: dict[tuple[str, str], Reference] = {self.key: self}
@@ -75,10 +77,12 @@ class Reference:
         if not isinstance(self.request, DataRequest):
             raise GensynthError(f"this model learns between the data domains {', '.join(self.request)}: only metrics "
                                 f"made for such models (translation) apply to it")
-        try:
-            return load_data(self.spec, self.request, self.registry)
-        except GensynthError as exc:  # the data layer speaks of --data; this spec came from another option
-            raise GensynthError(str(exc).replace("--data ", f"{self.option} ", 1)) from None
+        return load_data(self.spec, self.request, self.registry, name=self.option)
+
+    @property
+    def given(self) -> str:
+        """The setting and spec as the user gave them: ``--reference digits`` or ``reference='digits'``."""
+        return option(self.option, self.spec)
 
     @functools.cached_property
     def sha256(self) -> str:
@@ -102,7 +106,7 @@ class Reference:
     def _statistics(self, extractor: Extractor) -> dict[str, torch.Tensor]:
         """Features, logits, mean and covariance, from the disk cache when this data and extractor were seen before."""
         if self.data.kind != "image":
-            raise GensynthError(f"{self.option} {self.spec} holds points; feature metrics need images")
+            raise GensynthError(f"{self.given} holds points; feature metrics need images")
         key = {"data": self.sha256, "extractor": extractor.protocol(), "format": CACHE_FORMAT}
         memo = digest(key)
         if memo not in self._cached:
@@ -150,7 +154,8 @@ class Extractor:
         return built
 
     def protocol(self) -> dict[str, Any]:
-        return {"id": self.spec.id, "input": "images rounded to 8 bits", **self.instance.describe()}
+        return {"id": self.spec.id, "version": self.spec.version, "input": "images rounded to 8 bits",
+                **self.instance.describe()}
 
     def for_reference(self, reference: Reference) -> Extractor:
         """The same extractor choice for images shaped like (and, when it learns, trained on) ``reference``."""
@@ -201,7 +206,13 @@ class EvaluationContext:
             with torch.no_grad():
                 new = [self.model.sample(SAMPLE_CHUNK, seed=self.seed * 1_000_003 + index).float().cpu()
                        for index in range(have // SAMPLE_CHUNK, -(-n // SAMPLE_CHUNK))]
-            self._samples = torch.cat([self._samples, *new] if have else new)
+            samples = torch.cat([self._samples, *new] if have else new)
+            bad = int((~torch.isfinite(samples.flatten(1))).any(dim=1).sum())
+            if bad:
+                raise GensynthError(f"{self.model_id} generated {bad:,} of {len(samples):,} samples with NaN or "
+                                    f"infinite values; its weights have diverged, so it cannot be evaluated "
+                                    f"(evaluate an earlier checkpoint, or retrain with a lower learning rate)")
+            self._samples = samples
         return self._samples[:n]
 
     def generated_features(self, n: int) -> Features:
@@ -212,7 +223,7 @@ class EvaluationContext:
             if tuple(images.shape[1:]) != wanted:
                 raise GensynthError(
                     f"{self.model_id} generates {'x'.join(map(str, images.shape[1:]))} images but "
-                    f"{self.reference.option} {self.reference.spec} gives {'x'.join(map(str, wanted))}; "
+                    f"{self.reference.given} gives {'x'.join(map(str, wanted))}; "
                     f"compare against data in the model's format")
             self._features = self.extractor.extract_batches([images])
         logits = None if self._features.logits is None else self._features.logits[:n]

@@ -22,6 +22,11 @@ nothing is registered. Images are ``(N, C, H, W)`` in [-1, 1] as the model's dat
 ``log_likelihood(x, k) -> Tensor (N,)``
     an importance-sampled estimate of ``log p(x)`` with ``k`` samples per example,
     ``logmeanexp_k [log p(x|z_k) + log p(z_k) - log q(z_k|x)]``, in nats (used by ``nll``).
+``reconstruct(x) -> Tensor`` (the ``"reconstruct"`` capability)
+    the model's reconstruction of ``x``, of ``x``'s shape (used by ``reconstruction``: MSE and PSNR).
+``codes(x) -> LongTensor (N, ...)`` and an int attribute ``codebook_size``
+    the discrete code of each example, values in ``0 .. codebook_size - 1`` (used by
+    ``code_usage``: perplexity and codes used).
 ``translate(x, direction) -> Tensor``
     ``x`` translated into the other domain; ``direction`` is one of the model's
     ``directions`` attribute (a tuple of names such as ``("a2b", "b2a")``) (used by ``translation``).

@@ -2,8 +2,9 @@
 
 A protocol holds the metric's id and parameters, the feature extractor's
 description (weights hash, input convention), the reference data (content hash,
-split, sample count), the generated samples (count, seed) and the gensynth and
-torch versions. Its id hashes all of it except the reference's spec text (the
+split, sample count), the generated samples (count, seed) and the versions of
+gensynth, torch and the plugins that provide the metric and the extractor (a
+plugin update that changes the math changes the id). Its id hashes all of it except the reference's spec text (the
 same data has different paths on different machines; its content hash stands
 for it; likewise the spec of the data a classifier extractor trained on).
 Results are comparable only when their protocol ids are equal.
@@ -23,8 +24,10 @@ from gensynth._version import __version__
 DESCRIPTIVE = {("reference", "spec"), ("source", "spec"), ("extractor", "train_spec")}
 
 
-def versions() -> dict[str, str]:
-    return {"gensynth": __version__, "torch": torch.__version__}
+def versions(metric_plugin: tuple[str, str]) -> dict[str, str]:
+    """gensynth's, torch's and the metric plugin's (``plugin:NAME``) versions; the extractor's is in its own entry."""
+    name, version = metric_plugin
+    return {"gensynth": __version__, "torch": torch.__version__, f"plugin:{name}": version}
 
 
 def protocol_id(protocol: dict[str, Any]) -> str:

@@ -18,6 +18,7 @@ from gensynth._evaluation.context import SAMPLE_CHUNK, EvaluationContext, Extrac
 from gensynth._evaluation.protocol import differences, protocol_id, versions
 from gensynth._evaluation.interfaces import Evaluator
 from gensynth._models.model import Model
+from gensynth._naming import option
 from gensynth._discovery.registry import Registry
 from gensynth._metadata.specs import EvaluatorSpec, ModelSpec
 
@@ -50,7 +51,7 @@ def parse_params(items: Iterable[str]) -> dict[str, dict[str, str]]:
         name, sep, value = item.partition("=")
         metric, dot, field = name.strip().rpartition(".")
         if not sep or not dot or not metric or not field:
-            raise GensynthError(f"--param expects METRIC.FIELD=VALUE (e.g. kid.subset_size=500), got {item!r}")
+            raise GensynthError(f"{option('params')} expects METRIC.FIELD=VALUE (e.g. kid.subset_size=500), got {item!r}")
         out[metric][field] = value.strip()
     return dict(out)
 
@@ -59,14 +60,14 @@ def resolve_evaluators(names: Sequence[str], params: Mapping[str, Mapping[str, A
                        registry: Registry) -> list[tuple[EvaluatorSpec, Evaluator]]:
     """The evaluators ``names`` (ids or short names) built with their ``params``; unknown names are errors."""
     if not names:
-        raise GensynthError("no metrics given: pass --metrics, e.g. --metrics fid,kid (see `gensynth plugins`)")
+        raise GensynthError(f"no metrics given: pass {option('metrics')}, e.g. fid,kid (see `gensynth plugins`)")
     specs: list[EvaluatorSpec] = [registry.resolve("evaluators", name) for name in names]
     if len({s.id for s in specs}) != len(specs):
         raise GensynthError(f"a metric is named twice in {','.join(names)}; name each once")
     by_name = {**{s.name: s for s in specs}, **{s.id: s for s in specs}}
     stray = sorted(set(params) - set(by_name))
     if stray:
-        raise GensynthError(f"--param names metric {stray[0]!r}, which is not among the metrics {','.join(names)}")
+        raise GensynthError(f"{option('params')} names metric {stray[0]!r}, which is not among the metrics {','.join(names)}")
     chosen = []
     for spec in specs:
         cls = spec.load()
@@ -93,11 +94,14 @@ class Evaluation:
     def __init__(self, metrics: Sequence[str], reference: str, request: Requested, registry: Registry, *,
                  device: torch.device, params: Mapping[str, Mapping[str, Any]] = (), num_samples: int | None = None,
                  seed: int = 0, extractor: str = DEFAULT_EXTRACTOR, extractor_weights: str | Path | None = None,
-                 extractor_options: Mapping[str, str] = (), classifier_data: str | None = None) -> None:
+                 extractor_options: Mapping[str, str] = (), classifier_data: str | None = None,
+                 reference_option: str = "reference") -> None:
+        if num_samples is not None and (isinstance(num_samples, bool) or not isinstance(num_samples, int)):
+            raise GensynthError(f"{option('num_samples')} must be an integer, got {num_samples!r}")
         if num_samples is not None and num_samples < 1:
-            raise GensynthError(f"--num-samples must be at least 1, got {num_samples}")
+            raise GensynthError(f"{option('num_samples')} must be at least 1, got {num_samples}")
         self.evaluators = resolve_evaluators(list(metrics), dict(params), registry)
-        self.reference = Reference(reference, request, registry)
+        self.reference = Reference(reference, request, registry, reference_option)
         self.extractor = Extractor(extractor, self.reference, registry, device, extractor_weights,
                                    dict(extractor_options), classifier_data)
         self.num_samples, self.seed = num_samples, seed
@@ -153,11 +157,11 @@ def _protocol(spec: EvaluatorSpec, evaluator: Evaluator, ctx: EvaluationContext,
     if evaluator.needs & _GENERATES:
         protocol["generated"] = {"num_samples": n, "seed": ctx.seed, "chunk": SAMPLE_CHUNK}
     if evaluator.needs & {"features", "logits"}:
-        protocol["extractor"] = ctx.extractor.protocol()
+        protocol["extractor"] = ctx.extractor.protocol()  # with the extractor plugin's version
     if evaluator.needs & {"features", "reference"}:
         protocol["reference"] = ctx.reference.protocol()
     protocol.update(evaluator.protocol(ctx))
-    protocol["versions"] = versions()
+    protocol["versions"] = versions((spec.plugin, spec.version))
     return protocol
 
 

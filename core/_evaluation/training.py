@@ -1,4 +1,4 @@
-"""Evaluation during training: what the Trainer calls every ``TrainOptions.eval_every`` steps.
+"""Evaluation during training: what the Trainer calls every ``TrainOptions.eval_every`` steps and at the last.
 
 The Trainer knows nothing of metrics: it calls ``evaluate(run)`` and logs the
 returned values under ``eval/<name>`` in TensorBoard, then calls the
@@ -17,12 +17,14 @@ from gensynth._errors import GensynthError
 from gensynth._evaluation.session import Evaluation, EvaluationReport
 from gensynth._models.model import Model
 from gensynth._discovery.registry import Registry
+from gensynth._naming import option
 from gensynth._training.rng import capture_rng, restore_rng
 from gensynth._training.runtime import select_device
 from gensynth._metadata.specs import ModelSpec
 
 if TYPE_CHECKING:
-    from gensynth._training.trainer import RunContext, TrainOptions
+    from gensynth._training.options import TrainOptions
+    from gensynth._training.trainer import RunContext
 
 
 class TrainingEvaluation:
@@ -49,11 +51,12 @@ def training_evaluation(model: Model, model_spec: ModelSpec, options: TrainOptio
                         registry: Registry) -> TrainingEvaluation:
     """The evaluation ``options`` ask for, checked against ``model`` now, before training starts."""
     if not options.eval_metrics:
-        raise GensynthError("--eval-every needs --eval-metrics, e.g. --eval-metrics mode_coverage")
+        raise GensynthError(f"{option('eval_every')} needs {option('eval_metrics')}, e.g. mode_coverage")
     reference = options.eval_reference or (data if isinstance(data, str) else "")
     if not reference:
-        raise GensynthError("--eval-every on a model trained on several domains needs --eval-reference SPEC")
+        raise GensynthError(f"evaluating a model trained on several domains needs {option('eval_reference', 'SPEC')}")
     evaluation = Evaluation(options.eval_metrics, reference, model.data_request(), registry,
-                            device=select_device(options.device), num_samples=options.eval_samples or None)
+                            device=select_device(options.device), num_samples=options.eval_samples or None,
+                            reference_option="eval_reference" if options.eval_reference else "data")
     evaluation.check(evaluation.context(model, model_spec))
     return TrainingEvaluation(evaluation, model_spec)

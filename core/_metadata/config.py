@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import typing
 from typing import Any
 
@@ -28,6 +29,7 @@ def field(default: Any, help: str, choices: typing.Sequence[Any] | None = None, 
     ``ge``/``gt``/``le``/``lt`` bound a number (each element of a list) from below or above
     (``>=``, ``>``, ``<=``, ``<``); ``None`` always passes an optional field. Bounds are
     checked in one place, whenever a config is built, so a model never sees a value outside them.
+    ``default=dataclasses.MISSING`` makes the field required.
     """
     bounds = {name: value for name, value in (("ge", ge), ("gt", gt), ("le", le), ("lt", lt)) if value is not None}
     metadata = {"help": help, "choices": tuple(choices) if choices else None, "bounds": bounds}
@@ -54,11 +56,11 @@ class FieldInfo:
         low = ("[", b["ge"]) if "ge" in b else ("(", b["gt"]) if "gt" in b else None
         high = ("]", b["le"]) if "le" in b else (")", b["lt"]) if "lt" in b else None
         if low and high:
-            return f"in {low[0]}{low[1]:g}, {high[1]:g}{high[0]}"
+            return f"in {low[0]}{_number(low[1])}, {_number(high[1])}{high[0]}"
         if low:
-            return f"{'at least' if low[0] == '[' else 'above'} {low[1]:g}"
+            return f"{'at least' if low[0] == '[' else 'above'} {_number(low[1])}"
         if high:
-            return f"{'at most' if high[0] == ']' else 'below'} {high[1]:g}"
+            return f"{'at most' if high[0] == ']' else 'below'} {_number(high[1])}"
         return ""
 
     def to_json(self) -> dict[str, Any]:
@@ -70,6 +72,10 @@ class FieldInfo:
             "choices": list(self.choices) if self.choices else None,
             "bounds": dict(self.bounds),
         }
+
+
+def _number(value: float) -> str:
+    return str(value) if isinstance(value, int) else f"{value:g}"
 
 
 def _type_name(tp: Any) -> str:
@@ -85,19 +91,25 @@ def _type_name(tp: Any) -> str:
     raise TypeError(f"unsupported config field type {tp!r}: use int, float, bool, str, list[...] or Optional")
 
 
+def fields_info(cls: type) -> list[FieldInfo]:
+    """What :func:`field` declared for each field of the dataclass ``cls`` (a required field's default is None)."""
+    hints = typing.get_type_hints(cls)
+    out = []
+    for f in dataclasses.fields(cls):
+        default = (f.default if f.default is not dataclasses.MISSING
+                   else None if f.default_factory is dataclasses.MISSING else f.default_factory())
+        out.append(FieldInfo(f.name, _type_name(hints[f.name]), default, f.metadata.get("help", ""),
+                             f.metadata.get("choices"), f.metadata.get("bounds", {})))
+    return out
+
+
 @dataclasses.dataclass
 class ModelConfig:
     """Base class of model configs. Subclass it as a dataclass with ``field(...)`` entries."""
 
     @classmethod
     def fields_info(cls) -> list[FieldInfo]:
-        hints = typing.get_type_hints(cls)
-        out = []
-        for f in dataclasses.fields(cls):
-            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
-            out.append(FieldInfo(f.name, _type_name(hints[f.name]), default, f.metadata.get("help", ""),
-                                 f.metadata.get("choices"), f.metadata.get("bounds", {})))
-        return out
+        return fields_info(cls)
 
     def __post_init__(self) -> None:
         """Check every field's choices and bounds (subclasses that add ``__post_init__`` call this first)."""
@@ -148,18 +160,27 @@ def coerce(info: FieldInfo, value: Any, *, model: str = "this model") -> Any:
 
 def check_value(info: FieldInfo, value: Any, *, model: str | None = "this model") -> None:
     """Raise a one-line GensynthError when ``value`` is outside the field's choices or bounds."""
+    problem = bound_violation(info, value)
+    if problem:
+        name = f"config field {info.name!r}" + (f" of {model}" if model else "")
+        raise GensynthError(f"{name} {problem}, got {value!r}")
+
+
+def bound_violation(info: FieldInfo, value: Any) -> str:
+    """What ``value`` fails of the field's choices or bounds (``"must be at least 1"``), or ``""``."""
     if value is None:
-        return
-    name = f"config field {info.name!r}" + (f" of {model}" if model else "")
+        return ""
     if info.choices and value not in info.choices:
-        raise GensynthError(f"{name} must be one of {', '.join(map(str, info.choices))}, got {value!r}")
+        return f"must be one of {', '.join(map(str, info.choices))}"
     numbers = value if isinstance(value, (list, tuple)) else [value]
     for number in numbers:
         if isinstance(number, bool) or not isinstance(number, (int, float)):
             continue
-        for key, bound in info.bounds.items():
-            if not _BOUNDS[key](number, bound):
-                raise GensynthError(f"{name} must be {info.range_text}, got {value!r}")
+        if not math.isfinite(number):
+            return "must be a finite number"
+        if any(not _BOUNDS[key](number, bound) for key, bound in info.bounds.items()):
+            return f"must be {info.range_text}"
+    return ""
 
 
 def _scalar(tp: Any, value: Any) -> Any:

@@ -15,6 +15,7 @@ import dataclasses
 from typing import Any
 
 from gensynth._errors import GensynthError
+from gensynth._naming import option
 
 #: Training options a recipe may set (the ones that change what is learned, not how it is logged).
 RECIPE_TRAINING_OPTIONS = ("batch_size",)
@@ -58,6 +59,6 @@ def find_recipe(recipes: tuple[Recipe, ...], name: str, model: str) -> Recipe:
         if recipe.name == name:
             return recipe
     if not recipes:
-        raise GensynthError(f"{model} has no recipes; drop --recipe and set fields with --set")
+        raise GensynthError(f"{model} has no recipes; drop {option('recipe')} and set fields with {option('config')}")
     raise GensynthError(f"{model} has no recipe {name!r}; choose one of: {', '.join(r.name for r in recipes)} "
                         f"(see `gensynth info {model}`)")

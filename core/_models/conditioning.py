@@ -8,15 +8,19 @@ from typing import Any, Mapping
 import torch
 
 from gensynth._errors import GensynthError
+from gensynth._naming import config_value, option
 from gensynth._models.images import tiled
 
 
 def check_data_classes(info: Mapping[str, Any], num_classes: int) -> None:
     """For ``Model.bind_data``: the data must have as many classes as the model is configured for."""
     found = info.get("num_classes")
+    if isinstance(found, bool) or not isinstance(found, int) or found < 1:
+        raise GensynthError(f"the data {info.get('source', '')} records {found!r} classes, not a class count; "
+                            f"it has no usable labels for this conditional model")
     if found != num_classes:
-        raise GensynthError(f"--data {info.get('source', '')} has {found} classes but this model is configured "
-                            f"for {num_classes}; pass --set num_classes={found}")
+        raise GensynthError(f"{option('data', info.get('source', ''))} has {found} classes but this model is "
+                            f"configured for {num_classes}; pass {config_value('num_classes', found)}")
 
 
 def checked_labels(labels: Any, n: int, num_classes: int, device: torch.device) -> torch.Tensor:

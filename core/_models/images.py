@@ -45,10 +45,11 @@ def save_image(image: torch.Tensor, path: str | Path) -> Path:
     return path
 
 
-def save_each(images: torch.Tensor, out_dir: str | Path, prefix: str = "sample") -> list[Path]:
+def save_each(images: torch.Tensor, out_dir: str | Path, prefix: str = "sample", start: int = 0) -> list[Path]:
+    """One PNG per image, numbered from ``start``: ``sample-00000.png``, ..."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    return [save_image(image, out_dir / f"{prefix}-{i:05d}.png") for i, image in enumerate(images)]
+    return [save_image(image, out_dir / f"{prefix}-{i:05d}.png") for i, image in enumerate(images, start)]
 
 
 def as_images(samples: torch.Tensor) -> torch.Tensor:

@@ -16,6 +16,7 @@ from typing import ClassVar
 import torch
 
 from gensynth._errors import GensynthError
+from gensynth._naming import config_value
 from gensynth._discovery.registry import Registry, get_registry
 
 
@@ -47,7 +48,7 @@ def build_loss(name: str, family: str, registry: Registry | None = None) -> Loss
     registry = registry or get_registry()
     options = ", ".join(s.name for s in registry.all("losses") if s.family == family)
     if not any(name in (s.id, s.name) for s in registry.all("losses")):
-        raise GensynthError(f"unknown loss {name!r}; {family} models take one of: {options} (set it with --set loss=NAME)")
+        raise GensynthError(f"unknown loss {name!r}; {family} models take one of: {options} (set it with {config_value('loss', 'NAME')})")
     spec = registry.resolve("losses", name)
     if spec.family != family:
         raise GensynthError(f"loss {spec.id} is for {spec.family} models, not {family}; use one of: {options}")

@@ -17,6 +17,8 @@ data domains asks for them by name in :meth:`Model.data_request` and receives
 from __future__ import annotations
 
 import dataclasses
+import functools
+import operator
 from typing import Any, Callable, Mapping
 
 import torch
@@ -25,12 +27,19 @@ from torch import nn
 from gensynth._errors import GensynthError
 from gensynth._metadata.config import ModelConfig
 from gensynth._metadata.request import DataRequest
+from gensynth._naming import option
+from gensynth._training.options import GENERATOR_SEEDS, check_seed
 
 #: ``{"x": ..., "y": ...}``, or ``{domain: {"x": ..., "y": ...}}`` for a model that asks for domains.
 Batch = Mapping[str, Any]
 #: ``loss(batch, scratch) -> (loss, logs)``; ``scratch`` is a dict shared by the phases
 #: of one iteration (for example to reuse generated images); ``logs`` are detached scalars.
 LossFn = Callable[[Batch, dict], "tuple[torch.Tensor, dict[str, torch.Tensor]]"]
+
+
+def stage_boundary(fraction: float, total_steps: int) -> int:
+    """The last step of the first ``fraction`` of a run of ``total_steps`` steps (0 for fraction 0)."""
+    return round(fraction * total_steps)
 
 
 @dataclasses.dataclass
@@ -46,6 +55,14 @@ class Phase:
     the run's precision, back-propagates, steps the optimizer and calls
     :meth:`Model.after_optimizer_step` with ``name``. Its loss is logged as
     ``loss/<name>``.
+
+    ``start``/``stop`` limit a phase to a part of the run, for a model trained in
+    stages (an autoencoder, then a prior over its codes) without the Trainer
+    knowing: they are fractions of the run's ``--steps`` T, and the phase runs
+    only on the steps ``s`` with ``round(start * T) < s <= round(stop * T)``.
+    Phases whose ranges meet (one's ``stop`` is the other's ``start``) split the
+    steps exactly. Like every schedule over ``--steps``, a resumed run with a
+    larger ``--steps`` moves the boundaries.
     """
 
     name: str
@@ -53,12 +70,19 @@ class Phase:
     loss: LossFn
     every: int = 1
     offset: int = 0
+    start: float = 0.0
+    stop: float = 1.0
 
     def __post_init__(self) -> None:
         if self.every < 1:
             raise ValueError(f"phase {self.name!r}: every must be at least 1, got {self.every}")
+        if not 0 <= self.start < self.stop <= 1:
+            raise ValueError(f"phase {self.name!r}: need 0 <= start < stop <= 1, got start={self.start}, stop={self.stop}")
 
-    def active(self, step: int) -> bool:
+    def active(self, step: int, total_steps: int) -> bool:
+        """Whether the phase runs at ``step`` (1-based) of a run of ``total_steps`` steps."""
+        if not stage_boundary(self.start, total_steps) < step <= stage_boundary(self.stop, total_steps):
+            return False
         return (step - self.offset) % self.every == 0
 
 
@@ -73,6 +97,13 @@ class Model(nn.Module):
 
     #: Public attributes of Model and nn.Module that an instance must not hide (filled in below).
     _reserved: frozenset[str] = frozenset()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Every model's ``sample`` checks its arguments first (a count of at least 1, a seed in range),
+        so no model sees a negative count or an out-of-range seed, and each says so in one line."""
+        super().__init_subclass__(**kwargs)
+        if "sample" in cls.__dict__:
+            cls.sample = _checked_sample(cls.__dict__["sample"])  # type: ignore[method-assign]
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -208,6 +239,29 @@ class Model(nn.Module):
     @property
     def device(self) -> torch.device:
         return next(self.parameters()).device
+
+
+def _checked_sample(method: Callable[..., torch.Tensor]) -> Callable[..., torch.Tensor]:
+    @functools.wraps(method)
+    def sample(self: Model, n: int, *args: Any, **kwargs: Any) -> torch.Tensor:
+        count = _integer(n)
+        if count is None or count < 1:
+            raise GensynthError(f"{option('n')} must be an integer of at least 1, got {n!r}")
+        seed = args[0] if args else kwargs.get("seed")
+        if seed is not None:
+            check_seed(seed, most=GENERATOR_SEEDS)
+        return method(self, n, *args, **kwargs)
+
+    return sample
+
+
+def _integer(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        return operator.index(value)
+    except TypeError:
+        return None
 
 
 Model._reserved = frozenset(name for name in dir(Model) if not name.startswith("_")) - {"config"}

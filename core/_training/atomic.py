@@ -1,7 +1,8 @@
 """Atomic file writes: temporary file in the same folder, fsync, rename.
 
 A kill at any moment leaves either the old file or the new one, never a
-partial file.
+partial file. It can leave the temporary file (``.NAME.XXXXXXXX.tmp``) behind;
+:func:`stale_temporaries` finds those, for the next owner of the folder to remove.
 """
 
 from __future__ import annotations
@@ -33,11 +34,19 @@ def _umask() -> int:
     return mask
 
 
+_TEMP_SUFFIX = ".tmp"
+
+
+def stale_temporaries(folder: Path, name: str = "*") -> list[Path]:
+    """The temporary files :func:`write_atomic` left in ``folder`` for files named like ``name`` (a glob)."""
+    return sorted(p for p in folder.glob(f".{name}.*{_TEMP_SUFFIX}") if p.is_file()) if folder.is_dir() else []
+
+
 def write_atomic(path: str | os.PathLike, write: Callable[[Path], None]) -> None:
     """Call ``write(tmp_path)`` then move the result onto ``path`` atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=_TEMP_SUFFIX, dir=path.parent)
     os.close(fd)
     os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the mode open() would
     tmp_path = Path(tmp)

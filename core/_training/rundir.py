@@ -13,31 +13,43 @@
       samples/step-00000500.png  fixed-noise sample grids
       logs/                    TensorBoard event files
 
+      .lock                    the owner's pid and host while a process writes the run (see lock.py)
+
 A checkpoint folder is written under a temporary name and renamed into place,
-so a kill at any moment leaves the previous checkpoints intact.
+so a kill at any moment leaves the previous checkpoints intact; the next start
+removes what a killed writer left half-written (:meth:`RunDir.clean_stale`).
+
+Reading the run's files needs no torch (``gensynth train`` checks a resume
+before torch loads); the weights and checkpoints import it when used.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
-
-from gensynth._training.atomic import publish_dir_atomic, write_atomic, write_json_atomic
 from gensynth._errors import GensynthError
-from gensynth._training.state import join_state, split_state
+from gensynth._naming import option
+from gensynth._training.atomic import publish_dir_atomic, stale_temporaries, write_atomic, write_json_atomic
+from gensynth._training.lock import LOCK_NAME
+
+if TYPE_CHECKING:
+    import torch
 
 CONFIG = "config.json"
 WEIGHTS = "model.safetensors"
 STATE_TENSORS = "state.safetensors"
 STATE_JSON = "state.json"
+OWNED_FOLDERS = ("checkpoints", "samples", "logs", "eval")
+"""The run's folders, which only training writes (``gensynth evaluate`` adds reports to ``eval``)."""
 _STEP_DIR = re.compile(r"^step-(\d+)$")
+_ASIDE_DIR = re.compile(r"^\.(step-\d+)\.old$")
+_STATE_ENTRIES = {"step": int, "optimizers": dict, "schedulers": dict, "rng": dict, "data": dict}
+_CONFIG_ENTRIES = {"model": dict, "training": dict, "data": dict}
 
 
 def state_dict_for_saving(module: torch.nn.Module) -> dict[str, torch.Tensor]:
@@ -45,17 +57,46 @@ def state_dict_for_saving(module: torch.nn.Module) -> dict[str, torch.Tensor]:
 
 
 def save_weights(module: torch.nn.Module, path: Path, metadata: dict[str, str] | None = None) -> None:
+    from safetensors.torch import save_file
+
     tensors = state_dict_for_saving(module)
     write_atomic(path, lambda p: save_file(tensors, str(p), metadata=metadata or {}))
 
 
 def load_weights(path: Path) -> dict[str, torch.Tensor]:
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
     if not path.is_file():
         raise GensynthError(f"weights file {path} is missing; the run has no saved model yet")
     try:
         return load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:
         raise GensynthError(f"weights file {path} is corrupt or unreadable ({exc}); restore it from a checkpoint folder") from None
+
+
+def fit_weights(module: torch.nn.Module, weights: dict[str, torch.Tensor], source: str, remedy: str) -> None:
+    """Load ``weights`` into ``module`` after checking that every tensor is there with its shape;
+    otherwise a one-line GensynthError naming the first tensor that differs."""
+    expected = module.state_dict()
+    problem = ""
+    for name, tensor in expected.items():
+        if name not in weights:
+            problem = f"it has no tensor {name!r}"
+        elif tuple(weights[name].shape) != tuple(tensor.shape):
+            problem = (f"tensor {name!r} is {_shape(weights[name])} there and {_shape(tensor)} in this model")
+        if problem:
+            break
+    else:
+        extra = sorted(set(weights) - set(expected))
+        problem = f"it has a tensor {extra[0]!r} this model does not have" if extra else ""
+    if problem:
+        raise GensynthError(f"{source} belongs to another model configuration: {problem}; {remedy}")
+    module.load_state_dict(weights)
+
+
+def _shape(tensor: torch.Tensor) -> str:
+    return "x".join(map(str, tensor.shape)) or "a scalar"
 
 
 def read_json(path: Path, what: str) -> Any:
@@ -104,13 +145,81 @@ class RunDir:
         if not self.config_path.is_file():
             raise GensynthError(f"{self.path} is not a gensynth run (no {CONFIG}); pass the --out folder of `gensynth train`")
         config = read_json(self.config_path, "run config")
-        model = config.get("model") if isinstance(config, dict) else None
-        if not (isinstance(model, dict) and isinstance(model.get("id"), str) and isinstance(config.get("data", {}), dict)):
-            raise GensynthError(f"run config {self.config_path} has no valid 'model' entry; it was not written by gensynth")
+        if not isinstance(config, dict):
+            raise GensynthError(f"run config {self.config_path} is not a JSON object; it was not written by gensynth")
+        for entry, kind in _CONFIG_ENTRIES.items():
+            if entry in config and not isinstance(config[entry], kind):
+                raise GensynthError(f"run config {self.config_path} has a damaged {entry!r} entry "
+                                    f"({type(config[entry]).__name__} instead of an object); restore the file")
+        model = config.get("model")
+        if not (isinstance(model, dict) and isinstance(model.get("id"), str)
+                and isinstance(model.get("config", {}), dict)):
+            raise GensynthError(f"run config {self.config_path} has no valid 'model' entry (an object with the model's "
+                                f"id and config); it was not written by gensynth or is damaged")
+        info = config.get("data", {}).get("info", {})
+        facts = [info, *(value for value in info.values() if isinstance(value, dict))] if isinstance(info, dict) else []
+        counts = [f["num_classes"] for f in facts if f.get("num_classes") is not None]
+        if not isinstance(info, dict) or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in counts):
+            raise GensynthError(f"run config {self.config_path} has a damaged 'data.info' entry (the facts of the "
+                                f"training data); restore the file")
         return config
 
     def write_config(self, config: dict[str, Any]) -> None:
         write_json_atomic(self.config_path, config)
+
+    # -- ownership -----------------------------------------------------------------
+
+    def check_start(self, resume: bool) -> None:
+        """Refuse to train here when it would overwrite saved work.
+
+        A new run needs a folder without a run in it; a resumed one needs its
+        ``config.json`` and, when weights were saved, a checkpoint to continue
+        from. ``--resume`` on an empty or missing folder starts a new run.
+        """
+        has_config, has_weights, has_checkpoints = self.exists(), self.weights_path.is_file(), bool(self.checkpoints())
+        if not resume:
+            if has_config or has_weights or has_checkpoints:
+                raise GensynthError(f"{self.path} already holds a run; pass {option('resume', True)} to continue it "
+                                    f"or choose another {option('out')} folder")
+        elif not has_config and (has_weights or has_checkpoints):
+            raise GensynthError(f"{self.path} has saved weights but no {CONFIG}, so it cannot be resumed safely; "
+                                f"restore its {CONFIG} or choose another {option('out')} folder")
+        elif has_weights and not has_checkpoints:
+            raise GensynthError(f"{self.path} holds saved weights but no checkpoint to resume from, and training would "
+                                f"overwrite them; choose another {option('out')} folder")
+
+    def owns(self, path: str | Path) -> bool:
+        """Whether ``path`` is a file training writes: config, weights, lock, or anything in the run's folders."""
+        try:
+            parts = Path(os.path.realpath(path)).relative_to(os.path.realpath(self.path)).parts
+        except ValueError:
+            return False
+        return bool(parts) and (parts[0] in (CONFIG, WEIGHTS, LOCK_NAME) or parts[0] in OWNED_FOLDERS)
+
+    def check_output(self, path: str | Path, given: str) -> None:
+        """Refuse an output ``path`` (given as ``given``, e.g. ``-o grid.png``) among the run's own files."""
+        if self.owns(path):
+            raise GensynthError(f"{given} is inside the run's own files (config, weights, checkpoints, samples, logs, "
+                                f"eval) and would overwrite them; choose another path")
+
+    def clean_stale(self) -> list[Path]:
+        """Remove what writers killed mid-write left here; put back a checkpoint a kill left moved aside.
+
+        Called by the run's owner when it starts, so nothing else writes these names.
+        """
+        removed = [*stale_temporaries(self.path), *stale_temporaries(self.samples_dir),
+                   *stale_temporaries(self.path / "eval", "step-*")]
+        for path in removed:
+            path.unlink(missing_ok=True)
+        if self.checkpoints_dir.is_dir():
+            for child in sorted(self.checkpoints_dir.iterdir()):
+                aside = _ASIDE_DIR.match(child.name)
+                if aside and not (self.checkpoints_dir / aside[1]).exists():
+                    os.replace(child, self.checkpoints_dir / aside[1])  # a complete checkpoint, moved aside for its successor
+                elif aside or (child.name.startswith(".step-") and child.name.endswith(".tmp")):
+                    shutil.rmtree(child, ignore_errors=True)
+                    removed.append(child)
+        return removed
 
     # -- checkpoints -----------------------------------------------------------
 
@@ -132,30 +241,61 @@ class RunDir:
     def save_checkpoint(
         self, step: int, model: torch.nn.Module, state: dict[str, Any], metadata: dict[str, str], keep: int
     ) -> Path:
-        """Write weights and training state for ``step`` atomically; keep the newest ``keep``."""
+        """Write weights and training state for ``step`` atomically; keep the newest ``keep`` (0: all)."""
+        from safetensors.torch import save_file
+
+        from gensynth._training.state import split_state
+
         self.checkpoints_dir.mkdir(parents=True, exist_ok=True)
-        for stale in [*self.checkpoints_dir.glob(".step-*.tmp"), *self.checkpoints_dir.glob(".step-*.old")]:
-            shutil.rmtree(stale, ignore_errors=True)
         final = self.checkpoints_dir / f"step-{step:08d}"
         tmp = self.checkpoints_dir / f".step-{step:08d}.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)  # left by a save of this process that failed
         tmp.mkdir()
         weights = state_dict_for_saving(model)
         save_file(weights, str(tmp / WEIGHTS), metadata=metadata)
         tree, tensors = split_state(state, "state")
         save_file(tensors, str(tmp / STATE_TENSORS))
         (tmp / STATE_JSON).write_text(json.dumps(tree))
+        # The weights first: a kill between the two leaves model.safetensors one checkpoint ahead (a resume
+        # retrains that step and rewrites it), never behind a finished run's last checkpoint.
+        write_atomic(self.weights_path, lambda p: shutil.copyfile(tmp / WEIGHTS, p))
         publish_dir_atomic(tmp, final)
-        write_atomic(self.weights_path, lambda p: shutil.copyfile(final / WEIGHTS, p))
         for _, old in self.checkpoints()[:-keep] if keep > 0 else []:
             shutil.rmtree(old, ignore_errors=True)
         return final
 
     def load_checkpoint(self, folder: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-        """Weights and training state of a checkpoint folder."""
+        """Weights and training state of a checkpoint folder; a one-line GensynthError when it is damaged."""
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+
+        from gensynth._training.state import join_state
+
         weights = load_weights(folder / WEIGHTS)
+        damaged = f"checkpoint {folder} is damaged"
+        remedy = "delete that folder to resume from the previous one"
         try:
             tensors = load_file(str(folder / STATE_TENSORS))
         except (SafetensorError, OSError, ValueError) as exc:
-            raise GensynthError(f"checkpoint {folder} is corrupt ({exc}); delete that folder to resume from the previous one") from None
+            raise GensynthError(f"{damaged} ({exc}); {remedy}") from None
         tree = read_json(folder / STATE_JSON, "checkpoint state")
-        return weights, join_state(tree, tensors)
+        problem = state_problem(tree)
+        if problem:
+            raise GensynthError(f"{damaged} ({STATE_JSON} {problem}); {remedy}")
+        try:
+            return weights, join_state(tree, tensors)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise GensynthError(f"{damaged} ({STATE_JSON} does not match {STATE_TENSORS}: {exc}); {remedy}") from None
+
+
+def state_problem(tree: Any) -> str:
+    """What is wrong with a checkpoint's ``state.json`` tree (``"has no 'rng'"``), or ``""``."""
+    if not isinstance(tree, dict):
+        return f"holds {type(tree).__name__} instead of an object"
+    for entry, kind in _STATE_ENTRIES.items():
+        if entry not in tree:
+            return f"has no {entry!r}"
+        if not isinstance(tree[entry], kind) or isinstance(tree[entry], bool):
+            return f"has a damaged {entry!r}"
+    missing = [name for name in ("python", "numpy", "torch") if name not in tree["rng"]]
+    return f"has no {missing[0]!r} random state" if missing else ""

@@ -24,6 +24,8 @@ import torch
 from torch import nn
 
 from gensynth._errors import GensynthError
+from gensynth._naming import option
+from gensynth._training.processes import launched_local_rank, launched_rank, launched_world_size
 
 PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 #: How long a process waits in a collective (for example while rank 0 evaluates) before it fails;
@@ -42,9 +44,11 @@ def select_device(name: str = "auto") -> torch.device:
             return torch.device("mps")
         return torch.device("cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
-        raise GensynthError(f"--device {name}: CUDA is not available on this machine; use --device cpu or auto")
+        raise GensynthError(f"{option('device', name)}: CUDA is not available on this machine; "
+                            f"use {option('device', 'cpu')} or auto")
     if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise GensynthError("--device mps: MPS is not available on this machine; use --device cpu or auto")
+        raise GensynthError(f"{option('device', 'mps')}: MPS is not available on this machine; "
+                            f"use {option('device', 'cpu')} or auto")
     try:
         return torch.device(name)
     except RuntimeError:
@@ -57,10 +61,12 @@ def process_device(name: str, local_rank: int) -> torch.device:
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
     if name == "mps":
-        raise GensynthError("--device mps cannot train with several processes; use one process, or --device cpu")
+        raise GensynthError(f"{option('device', 'mps')} cannot train with several processes; use one process, "
+                            f"or {option('device', 'cpu')}")
     if name.startswith("cuda:"):
-        raise GensynthError(f"--device {name} pins one GPU, but under torchrun each process takes the GPU of its "
-                            "LOCAL_RANK; use --device cuda (or auto), and CUDA_VISIBLE_DEVICES to choose the GPUs")
+        raise GensynthError(f"{option('device', name)} pins one GPU, but under torchrun each process takes the GPU of "
+                            f"its LOCAL_RANK; use {option('device', 'cuda')} (or auto), and CUDA_VISIBLE_DEVICES to "
+                            "choose the GPUs")
     device = select_device(name)
     if device.type == "cuda":
         count = torch.cuda.device_count()
@@ -69,15 +75,6 @@ def process_device(name: str, local_rank: int) -> torch.device:
                                 f"start at most {count} processes per machine (torchrun --nproc-per-node {count})")
         device = torch.device("cuda", local_rank)
     return device
-
-
-def _env_int(name: str, default: int) -> int:
-    value = os.environ.get(name, "")
-    try:
-        return int(value) if value.strip() else default
-    except ValueError:
-        raise GensynthError(f"environment variable {name}={value!r} is not a number; "
-                            "launch with torchrun, which sets it") from None
 
 
 def _timeout() -> datetime.timedelta:
@@ -108,15 +105,13 @@ class Runtime:
         """The Runtime of this process; joins torchrun's process group when ``WORLD_SIZE`` > 1."""
         if precision not in PRECISIONS:
             raise GensynthError(f"unknown precision {precision!r}; use one of {', '.join(PRECISIONS)}")
-        world_size = _env_int("WORLD_SIZE", 1)
-        rank, local_rank = _env_int("RANK", 0), _env_int("LOCAL_RANK", 0)
+        world_size, rank, local_rank = launched_world_size(), launched_rank(), launched_local_rank()
         dev = process_device(device, local_rank) if world_size > 1 else select_device(device)
         if precision == "fp16" and dev.type != "cuda":
-            raise GensynthError("--precision fp16 needs a CUDA device; use bf16 or fp32")
+            raise GensynthError(f"{option('precision', 'fp16')} needs a CUDA device; use bf16 or fp32")
         if dev.type == "cuda" and dev.index is not None:
             torch.cuda.set_device(dev)  # the current device: NCCL, RNG capture and object collectives use it
-        runtime = cls(device=dev, precision=precision, rank=rank if world_size > 1 else 0,
-                      world_size=max(world_size, 1), local_rank=local_rank)
+        runtime = cls(device=dev, precision=precision, rank=rank, world_size=world_size, local_rank=local_rank)
         if runtime.distributed:
             runtime._join()
         return runtime

@@ -19,11 +19,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import signal
+import sys
 import threading
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import torch
 
@@ -33,45 +34,18 @@ from gensynth._models.images import as_images, grid, save_grid
 from gensynth._models.model import Model
 from gensynth._discovery.loader import PluginManager
 from gensynth._training.hooks import RunHooks
+from gensynth._naming import option
+from gensynth._training.lock import RunLock
+from gensynth._training.options import TrainOptions
 from gensynth._training.parallel import DataParallel, synchronize
 from gensynth._training.rng import capture_rng, rank_seed, restore_rng, seed_everything
-from gensynth._training.rundir import RunDir, read_json, STATE_JSON
+from gensynth._training.rundir import RunDir, fit_weights
 from gensynth._training.runtime import Runtime
 from gensynth._training.state import join_state, split_state
 from gensynth._training.tblog import Logger
 from gensynth._version import __version__
 
 PREVIEW_SEED = 1234
-
-
-@dataclasses.dataclass
-class TrainOptions:
-    """How to train; recorded in ``config.json`` under ``"training"``."""
-
-    steps: int
-    batch_size: int = 64
-    seed: int = 0
-    log_every: int = 50
-    sample_every: int = 500
-    checkpoint_every: int = 500
-    keep_checkpoints: int = 3
-    preview_samples: int = 64
-    device: str = "auto"
-    precision: str = "fp32"
-    #: Evaluate every N steps (0: never) with the metrics ``eval_metrics`` against ``eval_reference``
-    #: (default: the training data), from ``eval_samples`` generated samples (0: each metric's default).
-    eval_every: int = 0
-    eval_metrics: tuple[str, ...] = ()
-    eval_reference: str = ""
-    eval_samples: int = 0
-
-    def validate(self) -> None:
-        for name in ("steps", "batch_size", "log_every", "sample_every", "checkpoint_every", "preview_samples"):
-            if getattr(self, name) < 1:
-                raise GensynthError(f"{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
-        for name in ("eval_every", "eval_samples"):
-            if getattr(self, name) < 0:
-                raise GensynthError(f"{name.replace('_', '-')} must be at least 0, got {getattr(self, name)}")
 
 
 @dataclasses.dataclass
@@ -88,6 +62,9 @@ class RunContext:
     step: int = 0
     last_checkpoint: Path | None = None
     steps_per_epoch: int = 0
+    #: The step the learning-rate schedules were planned to end at (``--steps`` at the run's start,
+    #: unless a resume extended it); recorded in every checkpoint.
+    horizon: int = 0
 
 
 def _processes(count: int) -> str:
@@ -117,6 +94,11 @@ class Trainer:
 
     ``runtime`` is where to train (default: ``Runtime.create(options.device, options.precision)``,
     made and closed by :meth:`fit`). With several processes, ``evaluate`` is only needed on rank 0.
+
+    ``record`` is the run's ``config.json``, written once the run has started (with
+    ``training.horizon`` filled in), so a start that is refused changes nothing.
+
+    The main process owns the run directory while it trains (:mod:`gensynth._training.lock`).
     """
 
     def __init__(
@@ -132,80 +114,79 @@ class Trainer:
         progress: bool = True,
         evaluate: Callable[[RunContext], dict[str, float]] | None = None,
         runtime: Runtime | None = None,
+        record: Mapping[str, Any] | None = None,
     ) -> None:
         options.validate()
         if options.eval_every and evaluate is None and (runtime is None or runtime.is_main):
             raise ValueError("TrainOptions.eval_every needs Trainer(evaluate=...)")
         self.evaluate = evaluate
+        #: Whether evaluations are due at all; the same in every process (rank 0 alone runs them).
+        self._evaluates = evaluate is not None or bool(options.eval_every)
         self.runtime = runtime
         self.model, self.data, self.options = model, data, options
         self.run = RunDir(run_dir)
         self.model_id = model_id
         self.hooks = RunHooks(manager or PluginManager(), hooks)
         self.progress = progress
+        self.record = dict(record) if record is not None else None
         self._stop_requested = False
         self._preview_batch: dict | None = None
 
     # -- public -------------------------------------------------------------------
 
-    def fit(self, resume: bool = False, allow_world_size_change: bool = False) -> RunContext:
+    def fit(self, resume: bool = False, extend: bool = False, allow_world_size_change: bool = False) -> RunContext:
         """Train until ``options.steps``; with ``resume``, continue from the latest checkpoint.
 
+        A resumed run keeps the horizon its learning-rate schedules were planned for;
+        training past it needs ``extend``, which re-plans them over ``options.steps``.
         A checkpoint written by another number of processes is refused unless
-        ``allow_world_size_change`` (the run then continues, but not bit-exactly)."""
+        ``allow_world_size_change`` (the run then continues, but not bit-exactly).
+        """
         with contextlib.ExitStack() as owned:
             runtime = self.runtime or owned.enter_context(Runtime.create(self.options.device, self.options.precision))
-            return self._fit(runtime, resume, allow_world_size_change)
+            owned.enter_context(RunLock(self.run.path, "gensynth train", enabled=runtime.is_main))
+            return self._fit(runtime, resume, extend, allow_world_size_change)
 
-    def check_resume(self, runtime: Runtime, allow_world_size_change: bool = False) -> tuple[int, Path] | None:
-        """The checkpoint a resume continues from (rank 0's choice, in every process), or None; a GensynthError
-        when it cannot continue with these options and processes. Reads only the checkpoint's ``state.json``."""
-        latest = runtime.share(self.run.latest_checkpoint() if runtime.is_main else None)
-        if latest is None:
-            return None
-        tree = read_json(latest[1] / STATE_JSON, "checkpoint state")
-        opts, data = self.options, tree.get("data", {})
-        if data.get("batch_size", opts.batch_size) != opts.batch_size or data.get("seed", opts.seed) != opts.seed:
-            raise GensynthError(
-                f"cannot resume with a different batch size or seed (checkpoint: batch size {data.get('batch_size')}, "
-                f"seed {data.get('seed')}); drop --batch-size/--seed or start a new run"
-            )
-        saved = int(tree.get("world_size", 1))
-        if saved != runtime.world_size and not allow_world_size_change:
-            raise GensynthError(
-                f"cannot resume bit-exactly: checkpoint {latest[1].name} was written by {_processes(saved)} and this run "
-                f"has {_processes(runtime.world_size)}; launch {saved} (torchrun --nproc-per-node {saved} -m gensynth "
-                "train ...), or pass --allow-world-size-change to continue anyway (weights, optimizers and data order "
-                "carry over, the per-process random streams do not)"
-            )
-        return latest
-
-    def _fit(self, runtime: Runtime, resume: bool, allow_world_size_change: bool) -> RunContext:
+    def _fit(self, runtime: Runtime, resume: bool, extend: bool, allow_world_size_change: bool) -> RunContext:
         opts = self.options
+        runtime.on_main(lambda: self.run.check_start(resume))
         model = runtime.prepare(self.model.to(runtime.device))
         self.model = model
         model.train()
         optimizers = model.configure_optimizers()
-        schedulers = model.configure_schedulers(optimizers, opts.steps)
+        checkpoint = runtime.share(self.run.latest_checkpoint() if runtime.is_main else None) if resume else None
+        weights, state = self.run.load_checkpoint(checkpoint[1]) if checkpoint else (None, None)
+        start = int(state["step"]) if state is not None else 0
+        if state is not None:
+            self._check_resumable(checkpoint[1], state, runtime, allow_world_size_change)
+        if start >= opts.steps:
+            raise GensynthError(f"the run is already at step {start} of {opts.steps}; pass a larger "
+                                f"{option('steps')} to continue")
+        schedulers, planned, horizon = self._schedules(optimizers, state, extend)
         phases = model.training_phases()
         unknown = [p.optimizer for p in phases if p.optimizer not in optimizers]
         if unknown:
             raise GensynthError(f"model phase uses optimizer {unknown[0]!r}, but the model defines {', '.join(optimizers)}")
         scaler = runtime.grad_scaler()
-
-        start = 0
-        checkpoint = self.check_resume(runtime, allow_world_size_change) if resume else None
-        if checkpoint:
-            start = self._restore(checkpoint[1], optimizers, schedulers, scaler, runtime)
-        else:
+        if state is None:
             seed_everything(rank_seed(opts.seed, runtime.rank))
-        if start >= opts.steps:
-            raise GensynthError(f"the run is already at step {start} of {opts.steps}; pass a larger --steps to continue")
+        else:
+            replanned = bool(schedulers) and horizon != planned
+            self._restore(checkpoint[1], weights, state, optimizers, {} if replanned else schedulers, scaler, runtime)
+            if replanned:
+                self._announce(runtime, self._replan(schedulers, optimizers, start, planned, horizon))
         parallel = DataParallel(model, optimizers, runtime)
+        runtime.barrier()  # every process has read the run directory before rank 0 changes it
 
+        # Accepted: from here on the run directory changes.
+        if runtime.is_main:
+            self.run.clean_stale()
+            if self.record is not None:
+                training = {**self.record.get("training", {}), "horizon": horizon}
+                self.run.write_config({**self.record, "training": training})
         logger = Logger(self.run.logs_dir, enabled=runtime.is_main)
         ctx = RunContext(self.run.path, model, self.model_id, opts, runtime, logger, opts.steps, step=start,
-                         last_checkpoint=checkpoint[1] if checkpoint else None,
+                         last_checkpoint=checkpoint[1] if checkpoint else None, horizon=horizon,
                          steps_per_epoch=steps_per_epoch(self.data, opts.batch_size))
         stream = open_batches(self.data, opts.batch_size, opts.seed, start_step=start, device=runtime.device,
                               rank=runtime.rank, world_size=runtime.world_size)
@@ -220,7 +201,8 @@ class Trainer:
             logger.close()
         if self._stop_requested:
             raise TrainingInterrupted(
-                f"interrupted at step {ctx.step}; checkpoint saved in {ctx.last_checkpoint}; continue with --resume"
+                f"interrupted at step {ctx.step}; checkpoint saved in {ctx.last_checkpoint}; "
+                f"continue with {option('resume', True)}"
             )
         return ctx
 
@@ -241,7 +223,7 @@ class Trainer:
             batch = next(batches)
             scratch: dict = {}
             for phase in phases:
-                if not phase.active(step):
+                if not phase.active(step, opts.steps):
                     continue
                 optimizer = optimizers[phase.optimizer]
                 optimizer.zero_grad(set_to_none=True)
@@ -278,9 +260,9 @@ class Trainer:
             else:
                 advance(step, None)
             stop = self._agreed_stop(runtime, due=logs_now or runtime.synchronous)
-            preview = step % opts.sample_every == 0 or step == opts.steps
-            evaluate = bool(opts.eval_every) and (step % opts.eval_every == 0 or step == opts.steps)
-            save = stop or step % opts.checkpoint_every == 0 or step == opts.steps
+            preview = self._due(step, opts.sample_every)
+            evaluate = self._evaluates and self._due(step, opts.eval_every)
+            save = stop or self._due(step, opts.checkpoint_every)
             if save:
                 self._check_finite(ctx, step, sums)
             if preview or evaluate or save:
@@ -312,6 +294,10 @@ class Trainer:
         keys = sorted(sums)
         values = runtime.average_(torch.stack([torch.as_tensor(sums[k], device=runtime.device) for k in keys]))
         return dict(zip(keys, values))
+
+    def _due(self, step: int, every: int) -> bool:
+        """Whether a periodic action runs at ``step``: every ``every`` steps and at the last (0: the last only)."""
+        return step == self.options.steps or (every > 0 and step % every == 0)
 
     def _evaluate(self, ctx: RunContext, step: int) -> None:
         if not ctx.runtime.is_main:
@@ -380,6 +366,7 @@ class Trainer:
             "world_size": runtime.world_size,
             "other_ranks": ranks[1:],
             "data": {"seed": self.options.seed, "batch_size": self.options.batch_size, "next_step": step},
+            "horizon": ctx.horizon,
         }
         metadata = {"model_id": self.model_id, "step": str(step), "gensynth": __version__,
                     "world_size": str(runtime.world_size)}
@@ -387,14 +374,52 @@ class Trainer:
         ctx.logger.flush()
         self._hook(ctx, "on_checkpoint_saved", run=ctx, step=step, path=ctx.last_checkpoint)
 
-    def _restore(self, folder: Path, optimizers, schedulers, scaler, runtime: Runtime) -> int:
-        """Load a checkpoint (already checked by :meth:`check_resume`); this process takes back its own random
-        and model training state, or, when the number of processes grew, rank 0's model state and fresh seeds."""
-        weights, state = self.run.load_checkpoint(folder)
+    def _schedules(self, optimizers, state: dict[str, Any] | None, extend: bool) -> tuple[dict[str, Any], int, int]:
+        """``(schedulers, planned, horizon)``: the schedulers of this run, the horizon the checkpoint planned them
+        for (``--steps`` for a new run or an older checkpoint) and this run's horizon."""
+        steps = self.options.steps
+        recorded = state.get("horizon") if state is not None else None
+        planned = recorded if isinstance(recorded, int) and recorded > 0 else steps
+        horizon = max(planned, steps) if extend else planned
+        schedulers = self.model.configure_schedulers(optimizers, max(horizon, steps))
+        if steps > horizon:
+            if schedulers:
+                raise GensynthError(
+                    f"cannot train to step {steps}: the run's learning-rate schedules were planned to end at step "
+                    f"{horizon}; pass {option('extend', True)} to re-plan them over {steps} steps, or give "
+                    f"{option('steps', horizon)} or less")
+            horizon = steps  # nothing is scheduled: the horizon is only recorded
+        return schedulers, planned, horizon
+
+    def _check_resumable(self, folder: Path, state: dict[str, Any], runtime: Runtime,
+                         allow_world_size_change: bool) -> None:
+        """Refuse a resume with another batch size or seed than the checkpoint's, or (unless
+        ``allow_world_size_change``) another number of processes, naming what differs."""
+        data = state["data"]
+        differing = [name for name in ("batch_size", "seed") if data.get(name, getattr(self.options, name))
+                     != getattr(self.options, name)]
+        if differing:
+            recorded = ", ".join(f"{option(name, data[name])}" for name in differing)
+            raise GensynthError(f"cannot resume with another {' or '.join(n.replace('_', ' ') for n in differing)}: "
+                                f"checkpoint {folder.name} was trained with {recorded}; drop "
+                                f"{'/'.join(option(n) for n in differing)} or start a new run")
+        saved = state.get("world_size", 1)
+        if saved != runtime.world_size and not allow_world_size_change:
+            raise GensynthError(
+                f"cannot resume bit-exactly: checkpoint {folder.name} was written by {_processes(saved)} and this run "
+                f"has {_processes(runtime.world_size)}; launch {saved} (torchrun --nproc-per-node {saved} -m gensynth "
+                f"train ...), or pass {option('allow_world_size_change', True)} to continue anyway (weights, "
+                "optimizers and data order carry over, the per-process random streams do not)"
+            )
+
+    def _restore(self, folder: Path, weights, state, optimizers, schedulers, scaler, runtime: Runtime) -> None:
+        """Load a checkpoint into the model, optimizers, ``schedulers``, scaler and random generators; this process
+        takes back its own random and model training state, or, when the number of processes grew, rank 0's model
+        state and fresh seeds."""
+        fit_weights(self.model, weights, f"checkpoint {folder}", "resume the run it belongs to, or delete that folder")
         ranks = [{"rng": state["rng"], "model": state.get("model", {})}, *state.get("other_ranks", [])]
         mine = ranks[runtime.rank] if runtime.rank < len(ranks) else None
         try:
-            self.model.load_state_dict(weights)
             for name, opt in optimizers.items():
                 opt.load_state_dict(state["optimizers"][name])
             for name, sched in schedulers.items():
@@ -403,12 +428,39 @@ class Trainer:
                 scaler.load_state_dict(state["scaler"])
             self.model.load_training_state((mine or ranks[0])["model"])
         except (KeyError, RuntimeError, ValueError) as exc:
-            raise GensynthError(f"checkpoint {folder} does not match this model ({type(exc).__name__}: {exc})") from None
-        if mine is not None:
-            restore_rng(mine["rng"])
-        else:
+            raise GensynthError(f"checkpoint {folder} does not match this model "
+                                f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
+        if mine is None:
             seed_everything(rank_seed(self.options.seed, runtime.rank) + int(state["step"]))
-        return int(state["step"])
+            return
+        try:
+            restore_rng(mine["rng"])
+        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+            raise GensynthError(f"checkpoint {folder} is damaged (its random states do not load: {exc}); "
+                                f"delete that folder to resume from the previous one") from None
+
+    @staticmethod
+    def _replan(schedulers, optimizers, step: int, planned: int, horizon: int) -> str:
+        """Move freshly built ``schedulers`` (planned over ``horizon``) to ``step``, from the learning rates they
+        start from; return the line that says how the schedules continue."""
+        before = {name: opt.param_groups[0]["lr"] for name, opt in optimizers.items()}
+        for name, scheduler in schedulers.items():
+            opt = scheduler.optimizer
+            for group, lr in zip(opt.param_groups, scheduler.get_last_lr()):
+                group["lr"] = lr  # the schedule's own starting point, not the checkpoint's end-of-plan rate
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # stepping a scheduler without optimizer steps is the point here
+                for _ in range(step):
+                    scheduler.step()
+        scheduled = {id(scheduler.optimizer) for scheduler in schedulers.values()}
+        rates = ", ".join(f"{name} {before[name]:.3g} -> {opt.param_groups[0]['lr']:.3g}"
+                          for name, opt in optimizers.items() if id(opt) in scheduled)
+        return (f"Extending the run from {planned} to {horizon} steps: its learning-rate schedules are re-planned over "
+                f"{horizon} steps and continue from step {step} of the new plan (learning rate {rates})")
+
+    def _announce(self, runtime: Runtime, line: str) -> None:
+        if self.progress and runtime.is_main:
+            print(line, file=sys.stderr)
 
     # -- terminal ---------------------------------------------------------------------
 

@@ -188,7 +188,7 @@ def train_step(subject: Subject) -> None:
 
     idle = [name for name, p in model.named_parameters() if p.requires_grad and name not in updated_by(phases)]
     expect(not idle, f"trainable parameters that no training phase's optimizer updates: {_few(idle)}")
-    first_step = updated_by([phase for phase in phases if phase.active(1)])
+    first_step = updated_by([phase for phase in phases if phase.active(1, 1)])
     without_grad = [name for name in probe.without_grad if name in first_step]
     expect(not without_grad, f"trainable parameters without a gradient after one step: {_few(without_grad)}")
     expect(not probe.non_finite_grad, f"parameters with NaN or infinite gradients: {_few(probe.non_finite_grad)}")

@@ -51,13 +51,13 @@ def receptive_field(d_layers: int) -> int:
 @dataclasses.dataclass
 class CycleGANConfig(ModelConfig):
     image_size: int = field(28, help="image height and width in pixels, a multiple of 4 (the generator halves it twice)",
-                            ge=8)
+                            ge=8, le=1024)
     channels_a: int = field(1, help="channels of domain A images: 1 (grey) or 3 (RGB)", choices=(1, 3))
     channels_b: int = field(1, help="channels of domain B images: 1 (grey) or 3 (RGB)", choices=(1, 3))
-    ngf: int = field(16, help="generator feature maps in its first layer (reference: 64)", ge=1)
-    ndf: int = field(16, help="discriminator feature maps in its first layer (reference: 64)", ge=1)
+    ngf: int = field(16, help="generator feature maps in its first layer (reference: 64)", ge=1, le=1024)
+    ndf: int = field(16, help="discriminator feature maps in its first layer (reference: 64)", ge=1, le=1024)
     n_blocks: int | None = field(3, help="residual blocks in each generator; none = the reference's 6 up to 128 px, "
-                                         "9 above", ge=0)
+                                         "9 above", ge=0, le=64)
     d_layers: int | None = field(
         None, help="stride-2 layers of each PatchGAN discriminator, setting its receptive field: 1 = 16x16, "
                    "2 = 34x34, 3 = 70x70 (reference), 4 = 142x142; none = 3 from 128 px, 2 from 16 px, 1 below", ge=1)

@@ -35,6 +35,8 @@ def load(argument: str, request: DataRequest, *, download: bool = False) -> Tens
                                 f"the files do not belong together or one is damaged")
         images.append(x)
         labels.append(y)
+    if not sum(len(x) for x in images):
+        raise GensynthError(f"the MNIST files in {argument} hold no images; give files with at least one")
     pixels = torch.from_numpy(np.concatenate(images)).unsqueeze(1)
     x = prepare_images(pixels, request.channels or 1, request.image_size or min(pixels.shape[-2:]))
     y = torch.from_numpy(np.concatenate(labels)).long()
@@ -77,6 +79,8 @@ def read_idx(path: Path, magic: int) -> np.ndarray:
     if len(raw) < header:
         raise GensynthError(f"{path} is truncated: {len(raw)} bytes, less than its header; download the file again")
     dims = tuple(int(d) for d in np.frombuffer(raw, dtype=">i4", count=ndim, offset=4))
+    if ndim == 3 and dims[0] and 0 in dims[1:]:
+        raise GensynthError(f"{path} holds images of {dims[1]}x{dims[2]} pixels; the file is damaged or misnamed")
     expected = header + int(np.prod(dims))
     if len(raw) != expected:
         raise GensynthError(f"{path} is truncated or damaged: its header promises {expected} bytes of shape {dims}, "

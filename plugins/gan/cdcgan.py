@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gensynth import Batch, GensynthError, check_data_classes, class_rows
+from gensynth import Batch, check_data_classes, class_rows
 from gensynth.plugins.gan.base import GAN
 from gensynth.plugins.gan.config import CDCGANConfig
 from gensynth.plugins.gan.dcgan import discriminator_features, generator_widths, init_weights, layout
@@ -80,8 +80,6 @@ class CDCGAN(GAN):
     config: CDCGANConfig
 
     def __init__(self, config: CDCGANConfig) -> None:
-        if config.num_classes < 1:
-            raise GensynthError(f"config field 'num_classes' must be at least 1, got {config.num_classes}")
         base, doublings = layout(config)
         gen = ConditionalGenerator(config.latent_dim, config.g_width, config.channels, base, doublings, config.num_classes)
         disc = ProjectionDiscriminator(config.channels, config.d_width, doublings, config.num_classes,

@@ -43,13 +43,13 @@ class GANConfig(ModelConfig):
 class DCGANConfig(GANConfig):
     image_size: int = field(28, help="image height and width in pixels", choices=(28, 32, 64))
     channels: int = field(1, help="image channels: 1 (grey) or 3 (RGB)", choices=(1, 3))
-    g_width: int = field(32, help="generator feature maps in its last hidden layer (doubled at each coarser level)", ge=1, le=4096)
+    g_width: int = field(32, help="generator feature maps in its last hidden layer (doubled at each coarser level)", ge=1, le=1024)
     d_width: int = field(
         16,
         help="discriminator feature maps in its first layer (doubled at each coarser level); half of "
         "g_width by default, since with equal widths of 32 the discriminator wins on digits and the "
         "generator collapses to a blank image",
-        ge=1, le=4096,
+        ge=1, le=1024,
     )
     d_batch_norm: bool = field(True, help="BatchNorm in the discriminator's hidden layers (DCGAN's); turn it off "
                                           "with gradient penalties, which assume per-example gradients, and with "

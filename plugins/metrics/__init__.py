@@ -17,6 +17,10 @@ _METRICS = (
      "Modes captured, % high quality and reverse KL on ring8/grid25 (VEEGAN/PacGAN protocol)"),
     ("elbo", "likelihood:NegativeELBO", "Negative ELBO on held-out data, nats per example (models with elbo())"),
     ("nll", "likelihood:ImportanceNLL", "Importance-sampled negative log-likelihood, nats per example (log_likelihood())"),
+    ("reconstruction", "reconstruction:Reconstruction",
+     "Reconstruction MSE and PSNR on held-out images, pixels in [0, 1] (models with reconstruct())"),
+    ("code_usage", "reconstruction:CodeUsage",
+     "Codebook perplexity and codes used on held-out images (discrete autoencoders with codes())"),
     ("translation", "translation:TranslationAccuracy",
      "Accuracy of a target-domain classifier on translated source images (models with translate())"),
 )

@@ -23,7 +23,7 @@ class FID(Evaluator):
     def compute(self, ctx: EvaluationContext, num_samples: int) -> dict[str, float]:
         mean, cov = gaussian_stats(ctx.generated_features(num_samples).features.to(ctx.math_device))
         reference = [t.to(ctx.math_device) for t in ctx.reference.gaussian(ctx.extractor)]
-        return {"fid": frechet_distance(mean, cov, *reference)}
+        return {"fid": frechet_distance(mean, cov, *reference, names=("generated", "reference"))}
 
 
 @dataclasses.dataclass

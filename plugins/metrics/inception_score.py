@@ -13,11 +13,13 @@ import numpy as np
 import torch
 
 from gensynth import GensynthError
+from gensynth.plugins.metrics.checks import require_features
 
 
 def inception_score(logits: torch.Tensor, splits: int = 10, shuffle: bool = True,
                     seed: int = 2020) -> tuple[float, float]:
     """Mean and standard deviation of the Inception Score of ``logits`` (N, K) over ``splits`` parts."""
+    require_features(logits, "class logits of the generated samples", "the Inception Score")
     n = len(logits)
     if splits < 1 or n < splits:
         raise GensynthError(f"the Inception Score over {splits} splits needs at least {max(splits, 1)} samples, "

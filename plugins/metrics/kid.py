@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from gensynth import GensynthError
+from gensynth.plugins.metrics.checks import require_features
 
 
 def polynomial_kernel(x: torch.Tensor, y: torch.Tensor, degree: int, gamma: float, coef0: float) -> torch.Tensor:
@@ -39,6 +40,8 @@ def kernel_inception_distance(generated: torch.Tensor, real: torch.Tensor, subse
                               subset_size: int = 1000, degree: int = 3, gamma: float | None = None,
                               coef0: float = 1.0, seed: int = 2020) -> tuple[float, float]:
     """Mean and standard deviation of the subset MMD² estimates between feature sets (N, D)."""
+    require_features(generated, "generated features", "KID")
+    require_features(real, "real features", "KID")
     if generated.shape[1] != real.shape[1]:
         raise GensynthError(f"cannot compare features of dimension {generated.shape[1]} with {real.shape[1]}; "
                             f"both sides must come from the same extractor")

@@ -37,5 +37,5 @@ class ModeCoverage(Evaluator):
         mixture = ctx.reference.data.info().get("mixture")
         if not mixture:
             raise GensynthError(f"metric mode_coverage needs a Gaussian-mixture reference such as ring8 or grid25; "
-                                f"{ctx.reference.option} {ctx.reference.spec} has no mixture modes")
+                                f"{ctx.reference.given} has no mixture modes")
         return mixture

@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 
 from gensynth import GensynthError
+from gensynth.plugins.metrics.checks import require_features
 
 BLOCK = 2048
 """Rows of a distance block: memory is ``BLOCK x N`` float64 values."""
@@ -35,6 +36,8 @@ def coverage(points: torch.Tensor, centres: torch.Tensor, radii: torch.Tensor) -
 
 def precision_recall(real: torch.Tensor, generated: torch.Tensor, k: int = 3) -> tuple[float, float]:
     """``(precision, recall)`` of generated against real feature sets (N, D)."""
+    require_features(real, "real features", "precision/recall")
+    require_features(generated, "generated features", "precision/recall")
     if real.shape[1] != generated.shape[1]:
         raise GensynthError(f"cannot compare features of dimension {generated.shape[1]} with {real.shape[1]}; "
                             f"both sides must come from the same extractor")

@@ -62,7 +62,7 @@ class TranslationAccuracy(Evaluator):
     def _parts(self, ctx: EvaluationContext) -> tuple[Reference, Reference, Extractor]:
         """Source data, target data (the reference, in the target domain) and the classifier trained on it."""
         origin, _, goal = self._direction(ctx).partition("2")
-        source = ctx.domain_reference(self.source, origin or None, "--param translation.source")
+        source = ctx.domain_reference(self.source, origin or None, "params[translation.source]")
         target = ctx.domain_reference(ctx.reference.spec, goal or None, ctx.reference.option)
         classifier = ctx.extractor.for_reference(target)
         if not classifier.instance.has_logits:

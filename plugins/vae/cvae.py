@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 from gensynth import Batch, GensynthError, check_data_classes, checked_labels, class_rows, side_by_side, uniform_labels
 from gensynth.plugins.vae.config import CVAEConfig
-from gensynth.plugins.vae.vae import VAE, gaussian_kl
+from gensynth.plugins.vae.vae import VAE
 
 #: Training previews show one row per class when there are at most this many classes.
 MAX_PREVIEW_CLASSES = 16
@@ -30,11 +30,6 @@ MAX_PREVIEW_CLASSES = 16
 
 class CVAE(VAE):
     config: CVAEConfig
-
-    def __init__(self, config: CVAEConfig) -> None:
-        if config.num_classes < 1:
-            raise GensynthError(f"config field 'num_classes' must be at least 1, got {config.num_classes}")
-        super().__init__(config)
 
     @property
     def num_classes(self) -> int:
@@ -97,7 +92,7 @@ class CVAE(VAE):
         n = len(x)
         xs, condition = x.repeat(self.num_classes, 1, 1, 1), self.condition(self.all_classes(n))
         mean, log_var = self.encode(xs, condition)
-        elbo = -(self.likelihood.nll(self.decode(mean, condition), xs) + gaussian_kl(mean, log_var))
+        elbo = -(self.likelihood.nll(self.decode(mean, condition), xs) + self.prior.kl_dims(mean, log_var, mean).sum(1))
         return elbo.view(self.num_classes, n).argmax(dim=0)
 
     def previews(self, batch: Batch, n: int, seed: int) -> dict[str, torch.Tensor]:

@@ -17,47 +17,36 @@ importance-sampled ``log_likelihood(x, k)``.
 from __future__ import annotations
 
 import math
+from typing import Any, Mapping
 
 import torch
 
-from gensynth import Batch, GensynthError, Model, Phase, side_by_side
+from gensynth import Batch, GensynthError, Model, Phase, linear_decay_schedulers, side_by_side
 from gensynth.plugins.vae.config import VAEConfig
 from gensynth.plugins.vae.likelihoods import likelihood
 from gensynth.plugins.vae.networks import Decoder, Encoder
+from gensynth.plugins.vae.priors import LOG_2PI, GaussianMixture, StandardNormal
 
 #: Pixel values decoded per decoder call while importance sampling (bounds its memory).
 MAX_DECODED_VALUES = 1 << 22
-
-
-def gaussian_kl(mean: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
-    """KL(N(mean, exp(log_var)) || N(0, I)) per row (N,), in nats."""
-    return 0.5 * (mean.square() + log_var.exp() - 1 - log_var).sum(1)
-
-
-def check_config(config: VAEConfig) -> None:
-    """Raise a GensynthError for values the model cannot be built or trained with."""
-    for name in ("latent_dim", "width"):
-        if getattr(config, name) < 1:
-            raise GensynthError(f"config field {name!r} must be at least 1, got {getattr(config, name)}")
-    for name in ("gaussian_scale", "lr"):
-        if not getattr(config, name) > 0:
-            raise GensynthError(f"config field {name!r} must be positive, got {getattr(config, name)}")
 
 
 class VAE(Model):
     """Convolutional VAE for 28, 32 or 64 px grey or RGB images."""
 
     config: VAEConfig
-    #: Name of the training phase, logged with the value it minimises.
-    objective = "nelbo"
 
     def __init__(self, config: VAEConfig) -> None:
         super().__init__(config)
-        check_config(config)
         c, conditions = config, self.condition_size()
-        self.encoder = Encoder(c.channels, c.image_size, c.width, c.latent_dim, conditions)
-        self.decoder = Decoder(c.channels, c.image_size, c.width, c.latent_dim, conditions)
+        self.encoder = Encoder(c.channels, c.image_size, c.width, c.latent_dim, conditions, c.blocks)
+        self.decoder = Decoder(c.channels, c.image_size, c.width, c.latent_dim, conditions, c.blocks)
         self.likelihood = likelihood(c)
+        self.prior = GaussianMixture(c.latent_dim, c.prior_components) if c.prior == "mixture" else StandardNormal(c.latent_dim)
+        if getattr(c, "free_bits", 0) and not self.prior.separable:
+            raise GensynthError("free_bits counts the KL of each latent dimension, which the mixture prior does not "
+                                "separate; pass --set free_bits=0 or --set prior=normal")
+        self.steps_done = 0
 
     # -- conditioning (none here; the conditional VAE overrides both) --------------
 
@@ -82,9 +71,15 @@ class VAE(Model):
     def elbo_terms(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """``(recon, kl)`` per image (N,) in nats, from one reparameterised posterior sample
         (noise from torch's global generator): the negative ELBO is their sum."""
+        recon, kl_dims = self.elbo_terms_by_dim(x, condition)
+        return recon, kl_dims.sum(1)
+
+    def elbo_terms_by_dim(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(recon (N,), kl (N, D))``: :meth:`elbo_terms` with the KL of each latent dimension
+        (one column, the single-sample estimate, for a prior whose KL has no closed form)."""
         mean, log_var = self.encode(x, condition)
         z = mean + torch.exp(0.5 * log_var) * torch.randn_like(mean)
-        return self.likelihood.nll(self.decode(z, condition), x), gaussian_kl(mean, log_var)
+        return self.likelihood.nll(self.decode(z, condition), x), self.prior.kl_dims(mean, log_var, z)
 
     def log_weights(self, x: torch.Tensor, k: int, condition: torch.Tensor | None = None) -> torch.Tensor:
         """Importance log-weights ``log p(x|z) + log p(z) - log q(z|x)`` of ``k`` posterior samples
@@ -101,33 +96,68 @@ class VAE(Model):
             repeated = None if condition is None else condition.repeat(m, 1)
             params = self.decode(z.flatten(0, 1), repeated)
             log_px = -self.likelihood.nll(params, x.repeat(m, 1, 1, 1)).view(m, n)
-            # log N(z; 0, I) - log N(z; mean, std): the 2*pi terms cancel
-            log_pz_over_qz = (0.5 * (eps.square() - z.square() + log_var)).sum(-1)
-            weights.append(log_px + log_pz_over_qz)
+            log_qz = -0.5 * (eps.square() + log_var + LOG_2PI).sum(-1)  # log N(z; mean, std) at z = mean + std * eps
+            weights.append(log_px + self.prior.log_prob(z) - log_qz)
         return torch.cat(weights).t()
 
     # -- training -------------------------------------------------------------------
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        return {"vae": torch.optim.Adam(self.parameters(), lr=self.config.lr)}
+        c = self.config
+        if c.weight_decay:
+            return {"vae": torch.optim.AdamW(self.parameters(), lr=c.lr, weight_decay=c.weight_decay)}
+        return {"vae": torch.optim.Adam(self.parameters(), lr=c.lr)}
+
+    def configure_schedulers(self, optimizers, total_steps):
+        return linear_decay_schedulers(optimizers, total_steps, self.config.decay_start)
 
     def training_phases(self) -> list[Phase]:
-        return [Phase(self.objective, "vae", self.loss)]
+        return [Phase(self.objective_name(), "vae", self.loss)]
 
-    def batch_terms(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
-        """Batch means of the reconstruction and KL terms (nats per image)."""
-        recon, kl = self.elbo_terms(batch["x"], self.condition(batch.get("y")))
-        return recon.mean(), kl.mean()
+    def objective_name(self) -> str:
+        """The name of the training phase, logged with the value it minimises: ``nelbo`` when training minimises the negative ELBO; ``objective`` with a KL weight other
+        than 1 (warm-up, beta) or free bits."""
+        c = self.config
+        return "objective" if c.kl_warmup_steps or c.free_bits or self.full_kl_weight() != 1 else "nelbo"
+
+    def full_kl_weight(self) -> float:
+        """The KL weight after the warm-up (1: the ELBO)."""
+        return 1.0
+
+    def kl_weight(self) -> float:
+        """The KL weight of the current iteration (iterations count from 1): rises linearly over the warm-up."""
+        warmup = self.config.kl_warmup_steps
+        progress = min(1.0, (self.steps_done + 1) / warmup) if warmup else 1.0
+        return self.full_kl_weight() * progress
 
     def loss(self, batch: Batch, scratch: dict) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """The negative ELBO, logged with its reconstruction and KL parts."""
-        recon, kl = self.batch_terms(batch)
-        return recon + kl, {"recon": recon.detach(), "kl": kl.detach()}
+        """The negative ELBO, logged with its reconstruction and KL parts; with a KL weight other than 1
+        (warm-up, beta) or free bits, the training objective ``recon + w * KL'`` beside them."""
+        recon, kl_dims = self.elbo_terms_by_dim(batch["x"], self.condition(batch.get("y")))
+        recon, kl_dims = recon.mean(), kl_dims.mean(0)
+        kl = kl_dims.sum()
+        logs = {"recon": recon.detach(), "kl": kl.detach()}
+        if self.objective_name() == "nelbo":
+            return recon + kl, logs
+        free_bits = self.config.free_bits
+        counted = kl_dims.clamp(min=free_bits).sum() if free_bits else kl
+        weight = self.kl_weight()
+        logs.update({"nelbo": (recon + kl).detach(), "schedule/kl_weight": torch.tensor(weight)})
+        return recon + weight * counted, logs
+
+    def end_iteration(self, step: int) -> None:
+        self.steps_done = step
+
+    def training_state(self) -> dict[str, Any]:
+        return {"steps_done": self.steps_done}
+
+    def load_training_state(self, state: Mapping[str, Any]) -> None:
+        self.steps_done = int(state.get("steps_done", 0))
 
     # -- generation ("latent" and "reconstruct" capabilities) ---------------------
 
     def latents(self, n: int, generator: torch.Generator | None) -> torch.Tensor:
-        return torch.randn(n, self.config.latent_dim, device=self.device, generator=generator)
+        return self.prior.sample(n, self.device, generator)
 
     @torch.no_grad()
     def sample_latents(self, n: int, seed: int | None = None) -> torch.Tensor:
