@@ -45,6 +45,7 @@ _LAZY = {
     "uniform_labels": "gensynth._models.conditioning",
     "class_rows": "gensynth._models.conditioning",
     "side_by_side": "gensynth._models.images",
+    "contact_sheet": "gensynth._models.sheets",
     # data
     "TensorData": "gensynth._data.dataset",
     "StreamingImages": "gensynth._data.dataset",
@@ -58,6 +59,7 @@ _LAZY = {
     "open_image": "gensynth._data.images",
     "list_images": "gensynth._data.files",
     "existing_folder": "gensynth._data.files",
+    "load_data": "gensynth._data.spec",
     # evaluation
     "Evaluator": "gensynth._evaluation.interfaces",
     "FeatureExtractor": "gensynth._evaluation.interfaces",
@@ -72,6 +74,7 @@ _LAZY = {
     "cache_dir": "gensynth._evaluation.cache",
     "file_sha256": "gensynth._evaluation.cache",
     "tensors_sha256": "gensynth._evaluation.cache",
+    "domain_classifier": "gensynth._evaluation.domain_classifier",
     # the conformance kit
     "check_model": "gensynth.testing",
     "model_checks": "gensynth.testing",
@@ -104,13 +107,16 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time the names above loa
     from gensynth._data.files import existing_folder, list_images
     from gensynth._data.images import native_format, open_image, pil_to_uint8, prepare_images
     from gensynth._data.loader import BatchStream, ordered_batches
+    from gensynth._data.spec import load_data
     from gensynth._evaluation.cache import CachedTensors, cache_dir, file_sha256, tensors_sha256
     from gensynth._evaluation.context import EvaluationContext, Extractor, Reference, quantize
+    from gensynth._evaluation.domain_classifier import domain_classifier
     from gensynth._evaluation.interfaces import Evaluator, ExtractorSetup, FeatureExtractor, Features
     from gensynth._evaluation.statistics import gaussian_stats
     from gensynth._models.augmentation import Augmentation, build_augmentation
     from gensynth._models.conditioning import check_data_classes, checked_labels, class_rows, uniform_labels
     from gensynth._models.images import side_by_side
+    from gensynth._models.sheets import contact_sheet
     from gensynth._models.loss import GANLoss, Loss, build_loss
     from gensynth._models.model import Batch, LossFn, Model, Phase
     from gensynth._training.schedules import linear_decay, linear_decay_schedulers

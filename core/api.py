@@ -355,10 +355,13 @@ def _model_record(spec: ModelSpec, config: ModelConfig) -> dict[str, Any]:
     return {"id": spec.id, "plugin": spec.plugin, "plugin_version": spec.version, "config": config.to_dict()}
 
 
-def translate(run_dir: str | Path, inputs: Iterable[str | Path], out_dir: str | Path, *, direction: str,
-              device: str | torch.device = "cpu", batch_size: int = 64) -> list[Path]:
+def translate(run_dir: str | Path, inputs: Iterable[str | Path], out_dir: str | Path, *, direction: str | None = None,
+              device: str | torch.device = "cpu", batch_size: int = 64, sheet: str | Path | None = None) -> list[Path]:
     """Translate image files and folders (recursively) with the model in ``run_dir``; one PNG per input
-    image under ``out_dir`` (see :mod:`gensynth._models.translation`). Returns the written paths."""
+    image under ``out_dir`` (see :mod:`gensynth._models.translation`). Returns the written paths.
+
+    ``direction`` may be left out for a model that translates one way (pix2pix); ``sheet`` names a PNG
+    to write a contact sheet to (input | translated | reconstructed, the first 64 inputs)."""
     from gensynth._metadata.capabilities import TRANSLATE, require
     from gensynth._models.translation import translate_images, translation_jobs
 
@@ -366,7 +369,7 @@ def translate(run_dir: str | Path, inputs: Iterable[str | Path], out_dir: str | 
     spec = model_spec(RunDir(run_dir).read_config()["model"]["id"], registry)
     require(spec, TRANSLATE, "gensynth translate", registry.list_models())
     jobs = translation_jobs(inputs)
-    return translate_images(load_run(run_dir, device, registry), jobs, direction, out_dir, batch_size)
+    return translate_images(load_run(run_dir, device, registry), jobs, direction, out_dir, batch_size, sheet)
 
 
 def evaluate(

@@ -16,7 +16,7 @@ import torch
 from PIL import Image
 from safetensors.torch import load_file, save_file
 
-from gensynth import api, hookimpl
+from gensynth import Features, FeatureExtractor, api, hookimpl
 from gensynth._data.dataset import TensorData
 from gensynth._data.domains import DomainBatches, load_model_data, open_batches, steps_per_epoch
 from gensynth._data.loader import BatchStream
@@ -27,6 +27,8 @@ from gensynth.plugins.cyclegan.model import CycleGAN
 from gensynth._training.schedules import linear_decay
 from gensynth.plugins.cyclegan.networks import ResnetBlock, patch_discriminator
 from gensynth.plugins.cyclegan.pool import ImagePool
+from gensynth.plugins.cyclegan.semantic import SemanticConsistency, semantic_consistency
+from gensynth.plugins.metrics import classifier
 from gensynth._discovery.registry import get_registry
 from gensynth._training.rundir import RunDir
 
@@ -87,7 +89,7 @@ def test_one_iteration_trains_every_parameter(changes):
     assert model.translate(fake_b, "b2a").shape == data["a"]["x"].shape
     previews = model.previews(data, 2, seed=0)
     assert set(previews) == {"a2b", "b2a"}
-    assert previews["a2b"].shape == (2, max(config.channels_a, config.channels_b), 16, 48)
+    assert previews["a2b"].shape[:2] == (1, max(config.channels_a, config.channels_b))  # one labelled contact sheet
 
 
 def test_networks_follow_the_reference_and_scale_down():
@@ -97,10 +99,10 @@ def test_networks_follow_the_reference_and_scale_down():
     def strided(disc):
         return sum(isinstance(m, torch.nn.Conv2d) and m.stride == (2, 2) for m in disc)
 
-    big = CycleGAN(CycleGANConfig(image_size=256, ngf=8, ndf=8))
-    mid = CycleGAN(CycleGANConfig(image_size=128, ngf=8, ndf=8))
+    big = CycleGAN(CycleGANConfig(image_size=256, ngf=8, ndf=8, n_blocks=None))
+    mid = CycleGAN(CycleGANConfig(image_size=128, ngf=8, ndf=8, n_blocks=None))
     small = CycleGAN(CycleGANConfig(ngf=8, ndf=8))
-    assert (blocks(big.g_ab), blocks(mid.g_ba), blocks(small.g_ab)) == (9, 6, 6)
+    assert (blocks(big.g_ab), blocks(mid.g_ba), blocks(small.g_ab)) == (9, 6, 3)  # small: the small recipe's 3
     assert (strided(big.d_a), strided(mid.d_b), strided(small.d_a)) == (3, 3, 2)
     assert strided(CycleGAN(CycleGANConfig(image_size=8, ngf=2, ndf=2)).d_a) == 1
     norms = [m for m in small.modules() if isinstance(m, torch.nn.InstanceNorm2d)]
@@ -109,21 +111,31 @@ def test_networks_follow_the_reference_and_scale_down():
     assert small.d_a(torch.zeros(2, 1, 28, 28)).shape == (2, 1, 5, 5)
 
 
-@pytest.mark.parametrize("layers", [1, 2, 3])
-def test_patch_discriminator_receptive_field(layers):
-    """Without normalisation (which mixes the whole image) one output depends on exactly a
-    ``receptive_field(layers)``-pixel square of the input."""
-    disc = torch.nn.Sequential(*[m for m in patch_discriminator(1, 1, layers)
-                                 if not isinstance(m, torch.nn.InstanceNorm2d)]).double()
+def seen_squares(disc: torch.nn.Sequential, channels: int) -> list[tuple[int, int]]:
+    """``(height, width)`` of the input patch that one central output of ``disc`` depends on, per input channel.
+
+    Normalisation (which mixes the whole image) is left out; weights are ones, biases zeros.
+    """
+    disc = torch.nn.Sequential(*[m for m in disc if not isinstance(m, torch.nn.InstanceNorm2d)]).double()
     for m in disc:
         if isinstance(m, torch.nn.Conv2d):
             torch.nn.init.ones_(m.weight)
             torch.nn.init.zeros_(m.bias)
-    x = torch.rand(1, 1, 160, 160, dtype=torch.float64, requires_grad=True)
+    x = torch.rand(1, channels, 160, 160, dtype=torch.float64, requires_grad=True)
     out = disc(x)
     out[0, 0, out.shape[2] // 2, out.shape[3] // 2].backward()
-    rows, cols = (x.grad[0, 0] != 0).nonzero().unbind(1)
-    assert int(rows.max() - rows.min()) + 1 == int(cols.max() - cols.min()) + 1 == receptive_field(layers)
+    squares = []
+    for channel in range(channels):
+        rows, cols = (x.grad[0, channel] != 0).nonzero().unbind(1)
+        squares.append((int(rows.max() - rows.min()) + 1, int(cols.max() - cols.min()) + 1))
+    return squares
+
+
+@pytest.mark.parametrize("layers", [1, 2, 3])
+def test_patch_discriminator_receptive_field(layers):
+    """One output depends on exactly a ``receptive_field(layers)``-pixel square of the input."""
+    side = receptive_field(layers)
+    assert seen_squares(patch_discriminator(1, 1, layers), 1) == [(side, side)]
     assert [receptive_field(k) for k in (1, 2, 3)] == [16, 34, 70]
 
 
@@ -177,6 +189,54 @@ def test_save_load_gives_identical_translations(tmp_path):
         assert torch.equal(restored.translate(x, direction), model.translate(x, direction))
 
 
+def test_semantic_loss_is_zero_when_the_classes_agree_and_large_when_they_do_not():
+    confident = torch.nn.functional.one_hot(torch.tensor([3, 1, 4]), 10).float() * 50
+    agree = semantic_consistency(confident, confident * 2)
+    assert agree.item() < 1e-9
+    assert semantic_consistency(confident, confident.roll(1, dims=0)).item() > 40
+    logits = torch.randn(5, 10, requires_grad=True)
+    semantic_consistency(logits.detach(), logits).backward()
+    assert logits.grad.abs().sum() > 0  # gradients reach the translated images' side
+
+
+def test_semantic_judges_follow_the_labelled_domains():
+    facts = {"a": {"source": "mnist:X", "num_classes": 10}, "b": {"source": "digits", "num_classes": 10}}
+    both = SemanticConsistency.from_data(facts, ("a2b", "b2a"), 1, 28)
+    assert both.judges == {"a2b": ("a", "mnist:X"), "b2a": ("b", "digits")}  # each direction its source's
+    one = SemanticConsistency.from_data({**facts, "b": {"source": "folder:Y", "num_classes": None}}, ("a2b", "b2a"), 1, 28)
+    assert one.judges == {"a2b": ("a", "mnist:X"), "b2a": ("a", "mnist:X")}  # CyCADA: the labelled domain's
+    with pytest.raises(GensynthError, match="needs class labels in domain a or b"):
+        SemanticConsistency.from_data({"a": {"num_classes": None}, "b": {}}, ("a2b",), 1, 28)
+    with pytest.raises(GensynthError, match="they have 10 and 7 classes"):
+        SemanticConsistency.from_data({**facts, "b": {"source": "d", "num_classes": 7}}, ("a2b",), 1, 28)
+    model = CycleGAN(CycleGANConfig(**TINY, lambda_semantic=1.0))
+    with pytest.raises(GensynthError, match=r"needs the facts of the training data: call model.bind_data\(info\)"):
+        model.training_phases()[0].loss(batch(model.config), {})
+    model.bind_data(facts)
+    judge = StubClassifier()
+    model.semantic._classifiers = {"a": judge, "b": judge}
+    logs, with_grad = iterate(model, batch(model.config), model.configure_optimizers())
+    assert {"g/sem_ab", "g/sem_ba"} <= set(logs) and logs["g/sem_ab"] > 0
+    assert with_grad == {n for n, _ in model.named_parameters()}
+    assert not any("judge" in name or "semantic" in name for name in model.state_dict())
+
+
+class StubClassifier(FeatureExtractor):
+    """A linear classifier of 16x16 grey images, standing in for the trained domain classifier."""
+
+    has_logits = True
+
+    def __init__(self) -> None:
+        self.net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(256, 10)).requires_grad_(False)
+
+    def describe(self):
+        return {}
+
+    def extract(self, images):
+        logits = self.net(images)
+        return Features(logits, logits)
+
+
 def test_sample_translate_and_config_errors():
     model = CycleGAN(CycleGANConfig(**TINY))
     with pytest.raises(GensynthError, match=r"cannot generate .*`gensynth translate RUN --direction a2b INPUT -o OUT_DIR`"):
@@ -187,8 +247,13 @@ def test_sample_translate_and_config_errors():
         model.translate(torch.zeros(1, 3, 16, 16), "a2b")
     for changes, message in [({"image_size": 30}, "multiple of 4"),
                              ({"channels_b": 3}, "identity loss needs channels_a == channels_b"),
+                             ({"channels_b": 3, "lambda_identity": 0, "lambda_semantic": 1},
+                              "semantic loss needs channels_a == channels_b; set lambda_semantic=0"),
                              ({"d_layers": 3}, "d_layers must be between 1 and 2 for 16 px"),
-                             ({"decay_start": 1.5}, r"'decay_start' must be in \[0, 1\]")]:
+                             ({"decay_start": 1.5}, r"'decay_start' must be in \[0, 1\], got 1.5"),
+                             ({"ngf": 0}, r"'ngf' must be in \[1, 1024\]"),
+                             ({"image_size": 4}, r"'image_size' must be in \[8, 1024\]"),
+                             ({"lr": 0.0}, "'lr' must be above 0")]:
         with pytest.raises(GensynthError, match=message):
             CycleGAN(CycleGANConfig(**{**TINY, **changes}))
 
@@ -223,7 +288,7 @@ def test_multi_domain_data_and_its_errors(unpaired):
     assert torch.equal(mixed["a"].x, mixed["b"].x)
     for specs, message in [
         ("digits", r"learns between the data domains a, b and data='digits' is one data set: give "
-                   r"data=\{'a': 'SPEC', 'b': 'SPEC'\}, or data='unpaired:PATH'"),
+                   r"data=\{'a': 'SPEC', 'b': 'SPEC'\}, or data='edges:SPEC / paired:PATH / unpaired:PATH'"),
         ({"a": "digits"}, "no data for domain b"),
         ({"a": "digits", "b": "digits", "c": "digits"}, "there is no domain c"),
         (f"unpaired:{unpaired / 'trainA'}", "has no trainA/ folder"),
@@ -274,6 +339,26 @@ def test_resume_is_bit_exact_with_pools_and_schedule(tmp_path, unpaired):
         "a2b-step-00000003.png", "a2b-step-00000006.png", "b2a-step-00000003.png", "b2a-step-00000006.png"]
     recorded = runs[0].read_config()["data"]
     assert recorded["spec"] == data and {d: info["size"] for d, info in recorded["info"].items()} == {"a": 10, "b": 7}
+
+
+def test_resume_with_the_semantic_loss_is_exact_and_the_classifier_is_not_saved(tmp_path, monkeypatch):
+    """The frozen domain classifier (trained once, cached) is neither in the weights nor in the training state."""
+    monkeypatch.setenv("GENSYNTH_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(classifier, "parse_recipe", lambda options: classifier.ClassifierRecipe(steps=20, batch_size=8))
+    common = dict(config={**TINY, "lambda_semantic": 1.0}, batch_size=4, seed=1, device="cpu", checkpoint_every=100,
+                  sample_every=100, log_every=1)
+    data = {"a": "digits@:40", "b": "digits@40:80"}  # labelled domains: one classifier each
+    api.train("cyclegan", data, tmp_path / "once", steps=3, **common)  # trains the classifiers: a cache miss
+    with pytest.raises(TrainingInterrupted, match="interrupted at step 2"):  # finds them in the cache: a hit
+        api.train("cyclegan", data, tmp_path / "split", steps=3, hooks=[CtrlCAt(2)], **common)
+    api.train("cyclegan", data, tmp_path / "split", steps=3, resume=True, **common)
+    runs = [RunDir(tmp_path / name) for name in ("once", "split")]
+    weights = [load_file(str(run.weights_path)) for run in runs]
+    assert weights[0].keys() == {k for k in CycleGAN(CycleGANConfig(**TINY)).state_dict()}
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+    once, split = (run.load_checkpoint(run.latest_checkpoint()[1])[1] for run in runs)
+    assert set(once["model"]) == {"pool_a", "pool_b"} and torch.equal(once["model"]["pool_a"], split["model"]["pool_a"])
+    assert len(list((tmp_path / "cache" / "classifiers").iterdir())) == 2  # trained once for both runs
 
 
 def test_run_records_a_spec_per_domain_and_refuses_other_data_on_resume(tmp_path, unpaired):

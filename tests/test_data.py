@@ -45,7 +45,8 @@ def test_builtin_plugin_registers_every_source(registry):
     record = registry.manager.record("datasets")
     assert record is not None and record.status == "ok", record and record.status_text
     assert {s.usage for s in registry.all("datasets") if s.plugin == "datasets"} == {
-        "digits", "mnist:PATH", "folder:PATH", "unpaired:PATH", "torchvision:NAME:ROOT", "ring8", "grid25"}
+        "digits", "mnist:PATH", "folder:PATH", "unpaired:PATH", "paired:PATH", "edges:SPEC", "torchvision:NAME:ROOT",
+        "ring8", "grid25"}
 
 
 def test_spec_forms(registry, tmp_path):

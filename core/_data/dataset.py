@@ -105,14 +105,17 @@ class StreamingImages(_Described, Dataset):
 
     Item ``i`` is ``{"x": (C, size, size) float32 in [-1, 1], "y": int64 scalar}``,
     decoded exactly as the in-memory path decodes it (:func:`~gensynth._data.images.read_image`).
+    ``panel=(i, k)`` takes the ``i``-th of ``k`` side-by-side parts of every file (one half of
+    an aligned A|B pair).
     """
 
     kind = "image"
 
     def __init__(self, files: Sequence[Path], channels: int, size: int, labels: Sequence[int] | None = None,
-                 num_classes: int | None = None, source: str = "") -> None:
+                 num_classes: int | None = None, source: str = "", panel: tuple[int, int] | None = None) -> None:
         if (labels is None) != (num_classes is None):
             raise ValueError("give both labels and num_classes, or neither")
+        self.panel = panel
         self.files = [Path(f) for f in files]
         self.labels = None if labels is None else torch.as_tensor(labels, dtype=torch.int64)
         self.num_classes = num_classes
@@ -125,7 +128,7 @@ class StreamingImages(_Described, Dataset):
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         channels, size, _ = self.shape
-        item = {"x": read_image(self.files[index], channels, size)}
+        item = {"x": read_image(self.files[index], channels, size, self.panel)}
         if self.labels is not None:
             item["y"] = self.labels[index]
         return item
@@ -137,9 +140,11 @@ class StreamingImages(_Described, Dataset):
 
 
 def images_from_files(files: Sequence[Path], channels: int, size: int, labels: Sequence[int] | None = None,
-                      num_classes: int | None = None) -> TensorData | StreamingImages:
-    """Image files as data: decoded into memory when small (see ``MAX_IN_MEMORY_*``), streamed otherwise."""
-    stream = StreamingImages(files, channels, size, labels, num_classes)
+                      num_classes: int | None = None,
+                      panel: tuple[int, int] | None = None) -> TensorData | StreamingImages:
+    """Image files (or one ``panel`` of each, see :class:`StreamingImages`) as data: decoded into memory
+    when small (see ``MAX_IN_MEMORY_*``), streamed otherwise."""
+    stream = StreamingImages(files, channels, size, labels, num_classes, panel=panel)
     nbytes = len(files) * channels * size * size * 4
     if len(files) > MAX_IN_MEMORY_IMAGES or nbytes > MAX_IN_MEMORY_BYTES:
         return stream

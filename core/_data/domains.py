@@ -19,6 +19,15 @@ per step: step ``s`` depends only on ``(seed, s)`` in every domain, so resume
 stays bit-exact when the domains differ in size. An epoch is one pass over the
 largest domain (smaller ones start their next pass earlier), as in the reference
 CycleGAN's unaligned dataset.
+
+**Paired domains.** A model that learns from aligned pairs (pix2pix: an input and
+its target) sets ``paired=True`` in its domains' requests. Its data must then come
+from one spec whose source declares its domains paired (``DatasetSpec.paired``,
+e.g. ``paired:PATH``; ``@START:END`` selects the same samples in every domain), the
+domains must hold as many samples, and they are returned as :class:`AlignedDomains`,
+whose batch stream draws one order for all domains: batch ``s`` holds the same
+indices in every domain. Any third-party model or source gets this by setting the
+two flags.
 """
 
 from __future__ import annotations
@@ -53,13 +62,23 @@ def domain_seed(seed: int, domain: str) -> int:
     return seed + zlib.crc32(domain.encode())
 
 
+class AlignedDomains(dict):
+    """``{domain: data}`` whose domains are aligned sample by sample (from a paired source, equal sizes):
+    its batches hold the same indices in every domain."""
+
+
 class DomainBatches:
-    """An endless iterator of ``{domain: batch}``: one :class:`BatchStream` per domain, advanced together."""
+    """An endless iterator of ``{domain: batch}``: one :class:`BatchStream` per domain, advanced together.
+
+    Each domain has its own order (seeded with :func:`domain_seed`), unless the domains
+    are :class:`AlignedDomains`: then every domain follows the order of ``seed``.
+    """
 
     def __init__(self, domains: Mapping[str, Data], batch_size: int, seed: int, start_step: int = 0,
                  device: torch.device | str | None = None, rank: int = 0, world_size: int = 1) -> None:
-        self._streams = {name: BatchStream(data, batch_size, domain_seed(seed, name), start_step, device,
-                                           rank=rank, world_size=world_size)
+        aligned = isinstance(domains, AlignedDomains)
+        self._streams = {name: BatchStream(data, batch_size, seed if aligned else domain_seed(seed, name),
+                                           start_step, device, rank=rank, world_size=world_size)
                          for name, data in domains.items()}
 
     def __iter__(self) -> DomainBatches:
@@ -104,10 +123,37 @@ def load_model_data(specs: DataSpecs, request: Requested, registry: Registry, *,
             raise GensynthError(f"this model trains on one data set, not on domains {', '.join(specs)}; "
                                 f"give {option('data', 'SPEC')} instead of {describe_specs(specs)}")
         return load_data(specs, request, registry, download=download)
-    by_domain = domain_specs(specs, list(request), registry)
-    return {name: load_data(by_domain[name], dataclasses.replace(wanted, domain=name), registry, download=download,
-                            name="data" if isinstance(specs, str) else f"data[{name}]")
-            for name, wanted in request.items()}
+    paired = any(wanted.paired for wanted in request.values())
+    by_domain = paired_specs(specs, list(request), registry) if paired else domain_specs(specs, list(request), registry)
+    loaded = {name: load_data(by_domain[name], dataclasses.replace(wanted, domain=name), registry, download=download,
+                              name="data" if isinstance(specs, str) else f"data[{name}]")
+              for name, wanted in request.items()}
+    return aligned(loaded) if paired else loaded
+
+
+def aligned(domains: dict[str, Data]) -> AlignedDomains:
+    """Paired domains as :class:`AlignedDomains`; a GensynthError when their sizes differ."""
+    sizes = {name: len(data) for name, data in domains.items()}
+    if len(set(sizes.values())) > 1:
+        listed = ", ".join(f"{size} in {name}" for name, size in sizes.items())
+        raise GensynthError(f"paired data needs as many samples in every domain, got {listed}; "
+                            f"report this to the dataset's plugin author")
+    return AlignedDomains(domains)
+
+
+def paired_specs(specs: DataSpecs, domains: list[str], registry: Registry) -> dict[str, str]:
+    """The spec of each domain of a model that learns from aligned pairs: one spec of a paired source."""
+    holders = [s.usage for s in registry.all("datasets") if s.paired and set(domains) <= set(s.domains)]
+    choices = f"--data {' / '.join(holders)}" if holders else "--data SPEC of a source that holds aligned pairs"
+    if isinstance(specs, str):
+        source, _ = parse_data_spec(split_spec(specs)[0], registry)
+        if source.paired and set(domains) <= set(source.domains):
+            return {name: specs for name in domains}
+        what = "unaligned domains" if set(domains) <= set(source.domains) else "one data set"
+        raise GensynthError(f"this model learns from aligned pairs of the domains {', '.join(domains)} and "
+                            f"{option('data', specs)} holds {what}: give {choices}")
+    raise GensynthError(f"this model learns from aligned pairs and {describe_specs(specs)} gives independent data "
+                        f"sets, whose order pairs nothing: give {choices}")
 
 
 def domain_specs(specs: DataSpecs, domains: list[str], registry: Registry) -> dict[str, str]:

@@ -68,6 +68,19 @@ def open_image(path: Path) -> Image.Image:
         raise GensynthError(f"cannot read image {path}: {exc}; fix or remove the file") from exc
 
 
-def read_image(path: Path, channels: int, size: int) -> torch.Tensor:
-    """One image file as a float32 tensor (channels, size, size) in [-1, 1]."""
-    return prepare_images(pil_to_uint8(open_image(path))[None], channels, size)[0]
+def read_image(path: Path, channels: int, size: int, panel: tuple[int, int] | None = None) -> torch.Tensor:
+    """One image file as a float32 tensor (channels, size, size) in [-1, 1].
+
+    ``panel=(i, k)`` reads only the ``i``-th of ``k`` equal side-by-side parts of the
+    image (``(0, 2)``: the left half of an aligned A|B pair); its width must divide by ``k``.
+    """
+    pixels = pil_to_uint8(open_image(path))
+    if panel is not None:
+        index, count = panel
+        width = pixels.shape[-1]
+        if width % count:
+            raise GensynthError(f"{path} is {width} px wide, which does not split into {count} equal parts; "
+                                f"give images made of {count} side-by-side panels")
+        part = width // count
+        pixels = pixels[..., index * part:(index + 1) * part]
+    return prepare_images(pixels[None], channels, size)[0]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Mapping, Union
 from gensynth._metadata.request import DataRequest
 from gensynth._data.split import split_spec
 from gensynth._errors import GensynthError
-from gensynth._discovery.registry import Registry
+from gensynth._discovery.registry import Registry, get_registry
 from gensynth._metadata.specs import DatasetSpec
 from gensynth._naming import config_value, option
 
@@ -77,15 +77,18 @@ def check_spec(spec_text: str, registry: Registry, name: str = "data") -> None:
     parse_data_spec(split_spec(spec_text, name)[0], registry, name)
 
 
-def load_data(spec_text: str, request: DataRequest, registry: Registry, *,
+def load_data(spec_text: str, request: DataRequest = DataRequest(), registry: Registry | None = None, *,
               download: bool = False, name: str = "data") -> TensorData | StreamingImages:
     """Load the data ``spec_text`` names, converted as ``request`` asks.
 
+    ``registry`` defaults to the installed plugins' (a source that builds on another
+    source, such as ``edges:SPEC``, calls this with the spec it was given).
     ``download`` lets sources that can fetch files (``torchvision``) do so; ``name`` is the
     setting the spec came from (``data``, ``reference``, ...), for messages.
     """
     from gensynth._data.dataset import StreamingImages, TensorData
 
+    registry = registry or get_registry()
     source_text, split = split_spec(spec_text, name)
     spec, argument = parse_data_spec(source_text, registry, name)
     check_domain(spec, spec_text, request, name)

@@ -44,7 +44,7 @@ class Split:
         else:
             channels, size, _ = data.shape
             labels = None if data.labels is None else data.labels[part].tolist()
-            taken = StreamingImages(data.files[part], channels, size, labels, data.num_classes, data.source)
+            taken = StreamingImages(data.files[part], channels, size, labels, data.num_classes, data.source, data.panel)
             taken.facts = dict(data.facts)
         return taken
 

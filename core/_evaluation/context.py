@@ -144,7 +144,9 @@ class Extractor:
     @functools.cached_property
     def instance(self) -> FeatureExtractor:
         channels, size, _ = self.reference.data.shape
-        setup = ExtractorSetup(channels, size, self.device, self.weights, self.options, self.train_data, self.registry)
+        domain = getattr(self.reference.request, "domain", None)  # the domain of a source that holds several
+        setup = ExtractorSetup(channels, size, self.device, self.weights, self.options, self.train_data, self.registry,
+                               domain)
         built = self.spec.load()(setup)
         if not isinstance(built, FeatureExtractor):
             raise GensynthError(f"extractor {self.spec.id} built a {type(built).__name__}, not a FeatureExtractor; "

@@ -105,7 +105,8 @@ class ExtractorSetup:
     ``--extractor-weights`` (None when not given); ``options`` are the raw
     ``--extractor-option KEY=VALUE`` pairs (an extractor refuses ones it does not know);
     ``train_data`` is the data spec an extractor that learns from data trains on
-    (the reference unless ``--classifier-data``).
+    (the reference unless ``--classifier-data``), and ``domain`` the data domain of it
+    to load when the spec's source holds several (``unpaired:PATH``; see :class:`~gensynth.DataRequest`).
     """
 
     channels: int
@@ -115,6 +116,7 @@ class ExtractorSetup:
     options: Mapping[str, str]
     train_data: str
     registry: Registry
+    domain: str | None = None
 
 
 class FeatureExtractor:

@@ -15,6 +15,11 @@ class DataRequest:
     ``domain`` names the data domain of a model that learns between domains
     (see :mod:`gensynth._data.domains`); a source that holds several domains
     (``DatasetSpec.domains``) returns that one, other sources ignore it.
+
+    ``paired`` asks for domains aligned sample by sample (pix2pix learns from
+    (input, target) pairs): set it in every domain's request; the domains must then
+    come from one source that declares them paired (``DatasetSpec.paired``, such as
+    ``paired:PATH``), and every batch holds the same indices in every domain.
     """
 
     kind: str = "image"
@@ -23,3 +28,4 @@ class DataRequest:
     labels: bool = False
     dim: int | None = None
     domain: str | None = None
+    paired: bool = False

@@ -191,12 +191,22 @@ class DatasetSpec(Spec):
     ``TensorData`` or ``StreamingImages`` (see :mod:`gensynth._data.dataset`).
     ``domains`` names the data domains a source holds when it holds several
     (``("a", "b")`` for unpaired image sets); it is then called once per domain,
-    with ``request.domain`` set (see :mod:`gensynth._data.domains`).
+    with ``request.domain`` set (see :mod:`gensynth._data.domains`). ``paired`` says
+    that those domains are aligned: sample ``i`` of every domain belongs with sample
+    ``i`` of the others (an input and its target), so every call returns as many
+    samples, in the same order; models that ask for paired data (``DataRequest.paired``)
+    accept only such sources.
     """
 
     kind: ClassVar[str] = "dataset"
     argument: str = ""
     domains: tuple[str, ...] = ()
+    paired: bool = False
+
+    def validate(self) -> None:
+        super().validate()
+        if self.paired and len(self.domains) < 2:
+            raise ValueError(f"dataset {self.name!r}: paired=True needs the domains it aligns, e.g. domains=('a', 'b')")
 
     @property
     def usage(self) -> str:

@@ -28,6 +28,8 @@ from gensynth._training.trainer import RunContext
 
 #: The data a model is checked on when none is given: small, bundled, no download.
 DEFAULT_DATA = {"image": "digits", "points": "ring8"}
+#: ... and for a model that learns from aligned pairs (``DataRequest.paired``): digits' edge maps -> digits.
+DEFAULT_PAIRED = "edges:digits"
 BATCH_SIZE = 8
 SAMPLES = 4
 
@@ -115,6 +117,8 @@ class Subject:
         if self._data_specs is not None:
             return self._data_specs
         if isinstance(self.request, Mapping):
+            if any(wanted.paired for wanted in self.request.values()):
+                return DEFAULT_PAIRED
             return {name: DEFAULT_DATA[wanted.kind] for name, wanted in self.request.items()}
         return DEFAULT_DATA[self.request.kind]
 

@@ -1,11 +1,13 @@
-"""The adversarial losses of the reference CycleGAN, on PatchGAN outputs (one logit per patch)."""
+"""The adversarial losses of the reference CycleGAN and pix2pix, on PatchGAN outputs (one logit per patch)."""
 
 from __future__ import annotations
 
-from typing import Callable
+import contextlib
+from typing import Callable, Iterator
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 #: ``loss(outputs, real)``: how far the discriminator's ``outputs`` are from saying "real" (or "fake").
 AdversarialLoss = Callable[[torch.Tensor, bool], torch.Tensor]
@@ -22,3 +24,17 @@ def vanilla(outputs: torch.Tensor, real: bool) -> torch.Tensor:
 
 
 LOSSES: dict[str, AdversarialLoss] = {"lsgan": lsgan, "vanilla": vanilla}
+
+
+@contextlib.contextmanager
+def frozen(*modules: nn.Module) -> Iterator[None]:
+    """Run the modules without gradients for their parameters (gradients still flow to their inputs),
+    as the reference freezes the discriminators while the generators learn."""
+    params = [p for module in modules for p in module.parameters() if p.requires_grad]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in params:
+            p.requires_grad_(True)

@@ -3,27 +3,28 @@
 Two generators, ``g_ab`` (A -> B) and ``g_ba`` (B -> A), and two PatchGAN
 discriminators, ``d_a`` (real or fake A) and ``d_b`` (real or fake B). One
 iteration is the reference's ``optimize_parameters``: first the generators (one
-Adam over both) against the adversarial, cycle-consistency and identity losses,
-then the discriminators (one Adam over both) on real images and on fakes drawn
-from the image pools. The batch is ``{"a": {"x": ...}, "b": {"x": ...}}``
-(see :mod:`gensynth._data.domains`).
+Adam over both) against the adversarial, cycle-consistency and identity losses
+(and, with ``lambda_semantic``, CyCADA's semantic consistency: see
+:mod:`gensynth.plugins.cyclegan.semantic`), then the discriminators (one Adam over
+both) on real images and on fakes drawn from the image pools. The batch is
+``{"a": {"x": ...}, "b": {"x": ...}}`` (see :mod:`gensynth._data.domains`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import itertools
-from typing import Any, Iterator, Mapping
+from typing import Any, Mapping
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gensynth import Batch, DataRequest, GensynthError, Model, Phase, linear_decay_schedulers, side_by_side
-from gensynth.plugins.cyclegan.config import CycleGANConfig, default_blocks, default_d_layers
-from gensynth.plugins.cyclegan.losses import LOSSES
-from gensynth.plugins.cyclegan.networks import init_weights, patch_discriminator, resnet_generator
+from gensynth import Batch, DataRequest, GensynthError, Model, Phase, contact_sheet, linear_decay_schedulers
+from gensynth.plugins.cyclegan.config import CycleGANConfig, check_d_layers, default_blocks, default_d_layers
+from gensynth.plugins.cyclegan.losses import LOSSES, frozen
+from gensynth.plugins.cyclegan.networks import check_input, init_weights, patch_discriminator, resnet_generator
 from gensynth.plugins.cyclegan.pool import ImagePool
+from gensynth.plugins.cyclegan.semantic import SemanticConsistency
 
 TRANSLATE_HINT = "gensynth translate RUN --direction a2b INPUT -o OUT_DIR"
 
@@ -46,12 +47,20 @@ class CycleGAN(Model):
         self.apply(lambda module: init_weights(module, c.init_gain))
         self.adversarial = LOSSES[c.gan_mode]
         self.pool_a, self.pool_b = ImagePool(c.pool_size), ImagePool(c.pool_size)
+        #: The semantic-consistency judges, planned from the data in bind_data (not a submodule: never saved).
+        self.semantic: SemanticConsistency | None = None
 
     # -- data -----------------------------------------------------------------
 
     def data_request(self) -> dict[str, DataRequest]:
         c = self.config
         return {"a": DataRequest("image", c.image_size, c.channels_a), "b": DataRequest("image", c.image_size, c.channels_b)}
+
+    def bind_data(self, info: Mapping[str, Any]) -> None:
+        """With ``lambda_semantic``, choose each direction's classifier from the domains' labels."""
+        if self.config.lambda_semantic > 0:
+            self.semantic = SemanticConsistency.from_data(info, self.directions, self.config.channels_a,
+                                                          self.config.image_size)
 
     # -- training -------------------------------------------------------------
 
@@ -84,6 +93,12 @@ class CycleGAN(Model):
         if c.lambda_identity > 0:
             parts["g/idt_a"] = F.l1_loss(self.g_ba(real_a), real_a) * c.lambda_a * c.lambda_identity
             parts["g/idt_b"] = F.l1_loss(self.g_ab(real_b), real_b) * c.lambda_b * c.lambda_identity
+        if c.lambda_semantic > 0:
+            if self.semantic is None:
+                raise GensynthError("lambda_semantic > 0 needs the facts of the training data: call "
+                                    "model.bind_data(info) before training (gensynth train does)")
+            parts["g/sem_ab"] = self.semantic.loss("a2b", real_a, fake_b) * c.lambda_semantic
+            parts["g/sem_ba"] = self.semantic.loss("b2a", real_b, fake_a) * c.lambda_semantic
         scratch["fake_a"], scratch["fake_b"] = fake_a.detach(), fake_b.detach()
         return sum(parts.values()), {name: part.detach() for name, part in parts.items()}
 
@@ -112,13 +127,9 @@ class CycleGAN(Model):
         H and W must be multiples of 4; the networks are convolutional, so sizes other than
         ``image_size`` work too. Deterministic: instance norm keeps no statistics and there is no dropout.
         """
-        if direction not in self.directions:
-            raise GensynthError(f"unknown direction {direction!r}: use a2b or b2a")
-        source = direction[0]
+        source = direction[:1]
         channels = self.config.channels_a if source == "a" else self.config.channels_b
-        if x.dim() != 4 or x.shape[1] != channels or x.shape[-1] % 4 or x.shape[-2] % 4:
-            raise GensynthError(f"{direction} translates domain {source.upper()} images shaped (N, {channels}, H, W) "
-                                f"with H and W multiples of 4, got {tuple(x.shape)}")
+        check_input(x, direction, self.directions, channels, 4)
         generator = self.g_ab if source == "a" else self.g_ba
         return generator(x.to(self.device)).float()
 
@@ -127,38 +138,21 @@ class CycleGAN(Model):
                             f"use `{TRANSLATE_HINT}`")
 
     def previews(self, batch: Batch, n: int, seed: int) -> dict[str, torch.Tensor]:
-        """``"a2b"``: each A beside G(A) and F(G(A)); ``"b2a"``: each B beside F(B) and G(F(B))."""
+        """``"a2b"``: each A beside G(A) and F(G(A)); ``"b2a"``: each B beside F(B) and G(F(B)); labelled columns."""
         real_a, real_b = batch["a"]["x"][:n], batch["b"]["x"][:n]
         fake_b, fake_a = self.translate(real_a, "a2b"), self.translate(real_b, "b2a")
         return {
-            "a2b": side_by_side(real_a, fake_b, self.translate(fake_b, "b2a")),
-            "b2a": side_by_side(real_b, fake_a, self.translate(fake_a, "a2b")),
+            "a2b": contact_sheet({"input": real_a, "translated": fake_b, "reconstructed": self.translate(fake_b, "b2a")}),
+            "b2a": contact_sheet({"input": real_b, "translated": fake_a, "reconstructed": self.translate(fake_a, "a2b")}),
         }
 
 
 def check_config(c: CycleGANConfig) -> None:
-    """Raise a GensynthError for a config the networks cannot be built with (the bounds of single fields are
-    declared in the config)."""
+    """Raise a GensynthError for a config the networks cannot be built with (beyond the fields' own bounds)."""
     if c.image_size % 4:
-        raise GensynthError(f"image_size must be a multiple of 4 and at least 8 (the generator halves it twice), "
-                            f"got {c.image_size}")
-    if c.lambda_identity > 0 and c.channels_a != c.channels_b:
-        raise GensynthError("the identity loss needs channels_a == channels_b; set lambda_identity=0")
-    if c.d_layers is not None:
-        most = max(k for k in range(1, 8) if (c.image_size >> k) - 2 >= 1)  # at least one output patch
-        if not 1 <= c.d_layers <= most:
-            raise GensynthError(f"d_layers must be between 1 and {most} for {c.image_size} px images, got {c.d_layers}")
+        raise GensynthError(f"image_size must be a multiple of 4 (the generator halves it twice), got {c.image_size}")
+    for loss, field in (("identity", "lambda_identity"), ("semantic", "lambda_semantic")):
+        if getattr(c, field) > 0 and c.channels_a != c.channels_b:
+            raise GensynthError(f"the {loss} loss needs channels_a == channels_b; set {field}=0")
+    check_d_layers(c.d_layers, c.image_size)
 
-
-@contextlib.contextmanager
-def frozen(*modules: nn.Module) -> Iterator[None]:
-    """Run the modules without gradients for their parameters (gradients still flow to their inputs),
-    as the reference freezes the discriminators while the generators learn."""
-    params = [p for module in modules for p in module.parameters() if p.requires_grad]
-    for p in params:
-        p.requires_grad_(False)
-    try:
-        yield
-    finally:
-        for p in params:
-            p.requires_grad_(True)

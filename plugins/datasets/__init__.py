@@ -28,6 +28,16 @@ def register_datasets(register):
         summary="two unpaired image domains for translation: PATH/trainA (domain a) and PATH/trainB (domain b)",
     ))
     register(DatasetSpec(
+        name="paired", argument="PATH", target="gensynth.plugins.datasets.paired:load", domains=("a", "b"),
+        paired=True, summary="aligned image pairs for pix2pix: A|B side by side (PATH/train) or PATH/A and PATH/B "
+                             "with matching file names",
+    ))
+    register(DatasetSpec(
+        name="edges", argument="SPEC", target="gensynth.plugins.datasets.edges:load", domains=("a", "b"),
+        paired=True, summary="paired toy task made at load time: edge maps of SPEC's images (a) and the images (b), "
+                             "e.g. edges:mnist:PATH",
+    ))
+    register(DatasetSpec(
         name="torchvision", argument="NAME:ROOT", target="gensynth.plugins.datasets.torchvision_datasets:load",
         summary="a torchvision dataset class (MNIST, FashionMNIST, CIFAR10, ...) stored under ROOT (train split)",
     ))

@@ -73,7 +73,7 @@ class ClassifierExtractor(FeatureExtractor):
 def build(setup: ExtractorSetup) -> ClassifierExtractor:
     """The classifier for ``setup.train_data`` in the requested image format, trained now or taken from the cache."""
     recipe = parse_recipe(setup.options)
-    request = DataRequest(kind="image", image_size=setup.image_size, channels=setup.channels)
+    request = DataRequest(kind="image", image_size=setup.image_size, channels=setup.channels, domain=setup.domain)
     train = Reference(setup.train_data, request, setup.registry, option="classifier_data")
     if not train.data.has_labels:
         raise GensynthError(f"the classifier extractor trains on labelled images and {setup.train_data} has no labels; "

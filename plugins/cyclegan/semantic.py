@@ -1,0 +1,77 @@
+"""CyCADA's semantic-consistency loss (Hoffman et al. 2018) for a CycleGAN whose domains have class labels.
+
+A classifier trained on a labelled domain gives each input image a class, and must
+give the image's translation the same class: ``cross_entropy(f(G(x)), argmax f(x))``.
+Cycle consistency alone lets a translation change what an image shows as long as the
+way back restores it (a 3 becomes a 5 that the other generator turns back into a
+3); this term forbids it. Direction ``s2t`` is judged by the classifier of its
+source domain ``s`` when ``s`` has labels, else by the other domain's (CyCADA's
+setting: one labelled source domain, its classifier for both directions); the
+classifier of one domain thus reads the images translated into the other, and the
+classifier that scores a translation afterwards (the ``translation`` metric's,
+trained on the target domain) is never the one it was trained against.
+
+The classifiers are gensynth's domain classifiers (:func:`gensynth.domain_classifier`):
+trained once on the domain's training data and cached, frozen, built on first use.
+They are not part of the model: neither saved with its weights nor in the training
+state, so checkpoints and exact resume are unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import torch
+import torch.nn.functional as F
+
+from gensynth import FeatureExtractor, GensynthError, domain_classifier
+
+
+def semantic_consistency(before: torch.Tensor, after: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of the translations' logits ``after`` against the classes the inputs' logits ``before`` give."""
+    return F.cross_entropy(after, before.argmax(dim=1))
+
+
+class SemanticConsistency:
+    """Which domain's classifier judges each direction, and the classifiers themselves (built on first use)."""
+
+    def __init__(self, judges: Mapping[str, tuple[str, str]], channels: int, image_size: int) -> None:
+        #: direction -> (domain whose classifier judges it, that domain's training data spec)
+        self.judges = dict(judges)
+        self.channels, self.image_size = channels, image_size
+        self._classifiers: dict[str, FeatureExtractor] = {}
+
+    @classmethod
+    def from_data(cls, info: Mapping[str, Mapping[str, Any]], directions: tuple[str, ...], channels: int,
+                  image_size: int) -> SemanticConsistency:
+        """Judges for ``directions`` from the facts of the training data (``Model.bind_data``'s ``info``)."""
+        labelled = [domain for domain, facts in info.items() if facts.get("num_classes")]
+        if not labelled:
+            raise GensynthError("lambda_semantic > 0 needs class labels in domain a or b (a classifier of a labelled "
+                                "domain judges the translations); give labelled data, e.g. folder:PATH with a "
+                                "sub-folder per class, or set lambda_semantic=0")
+        classes = {domain: info[domain]["num_classes"] for domain in labelled}
+        if len(set(classes.values())) > 1:
+            raise GensynthError(f"the semantic loss compares classes across the domains, and they have "
+                                f"{' and '.join(str(n) for n in classes.values())} classes; give domains that share "
+                                f"their classes, or set lambda_semantic=0")
+        judges = {}
+        for direction in directions:
+            source = direction.partition("2")[0]
+            judge = source if source in labelled else labelled[0]
+            judges[direction] = (judge, str(info[judge]["source"]))
+        return cls(judges, channels, image_size)
+
+    def loss(self, direction: str, real: torch.Tensor, translated: torch.Tensor) -> torch.Tensor:
+        """The loss of ``translated`` = ``G(real)`` in ``direction`` (gradients reach ``translated`` only)."""
+        classifier = self.classifier(self.judges[direction][0], real.device)
+        with torch.no_grad():
+            before = classifier.extract(real).logits
+        return semantic_consistency(before, classifier.extract(translated).logits)
+
+    def classifier(self, domain: str, device: torch.device) -> FeatureExtractor:
+        if domain not in self._classifiers:
+            spec = next(data for judge, data in self.judges.values() if judge == domain)
+            self._classifiers[domain] = domain_classifier(spec, channels=self.channels, image_size=self.image_size,
+                                                          domain=domain, device=device)
+        return self._classifiers[domain]
