@@ -76,10 +76,10 @@ def test_training_records_its_threads_and_a_resume_keeps_them(tmp_path, monkeypa
     assert json.loads((out / "config.json").read_text())["training"]["threads"] == 2
     monkeypatch.delenv("GENSYNTH_THREADS")
     monkeypatch.setattr(threads, "default_threads", lambda: 1)
-    api.train("mlp-gan", "ring8", out, steps=3, config=TINY, progress="none", resume=True, sample_every=3)
+    api.train("mlp-gan", "ring8", out, steps=3, config=TINY, progress="none", resume=True, extend=True, sample_every=3)
     assert torch.get_num_threads() == 2  # the run's count, not today's default: the same bits
     printed = io.StringIO()
-    api.train("mlp-gan", "ring8", out, steps=4, config=TINY, resume=True, threads=1, sample_every=4,
+    api.train("mlp-gan", "ring8", out, steps=4, config=TINY, resume=True, extend=True, threads=1, sample_every=4,
               progress=LineProgress(printed))
     assert "trained with 2 CPU threads and continues with 1" in printed.getvalue()
 
