@@ -93,10 +93,10 @@ def test_paired_data_errors(tmp_path):
 def test_a_paired_model_takes_only_paired_sources(tmp_path):
     registry = get_registry()
     (tmp_path / "trainA").mkdir()
-    with pytest.raises(GensynthError, match=r"learns from aligned pairs of the domains a, b and --data unpaired:\S+ "
-                                            r"holds unaligned domains: give --data edges:SPEC / paired:PATH"):
+    with pytest.raises(GensynthError, match=r"learns from aligned pairs of the domains a, b and data='unpaired:\S+' "
+                                            r"holds unaligned domains: give data='edges:SPEC / paired:PATH'"):
         load_model_data(f"unpaired:{tmp_path}", PAIRED, registry)
-    with pytest.raises(GensynthError, match="--data digits holds one data set"):
+    with pytest.raises(GensynthError, match="data='digits' holds one data set"):
         load_model_data("digits", PAIRED, registry)
     with pytest.raises(GensynthError, match="gives independent data sets, whose order pairs nothing"):
         load_model_data({"a": "digits", "b": "digits"}, PAIRED, registry)

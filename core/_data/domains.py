@@ -144,7 +144,8 @@ def aligned(domains: dict[str, Data]) -> AlignedDomains:
 def paired_specs(specs: DataSpecs, domains: list[str], registry: Registry) -> dict[str, str]:
     """The spec of each domain of a model that learns from aligned pairs: one spec of a paired source."""
     holders = [s.usage for s in registry.all("datasets") if s.paired and set(domains) <= set(s.domains)]
-    choices = f"--data {' / '.join(holders)}" if holders else "--data SPEC of a source that holds aligned pairs"
+    choices = (option("data", " / ".join(holders)) if holders
+               else f"{option('data', 'SPEC')} of a source that holds aligned pairs")
     if isinstance(specs, str):
         source, _ = parse_data_spec(split_spec(specs)[0], registry)
         if source.paired and set(domains) <= set(source.domains):

@@ -121,8 +121,7 @@ def register_models(register):
     ))
     register(ModelSpec(
         name="sngan",
-        summary="SNGAN (Miyato et al. 2018): ResNet generator and discriminator, spectral norm, hinge loss; "
-                "28 to 128 px, optional self-attention",
+        summary="SNGAN (Miyato et al. 2018): ResNet G and D, spectral norm, hinge loss, 28-128 px, attention",
         target="gensynth.plugins.gan.sngan:SNGAN",
         config=SNGANConfig,
         capabilities=(LATENT, TRUNCATION),
@@ -131,8 +130,7 @@ def register_models(register):
     ))
     register(ModelSpec(
         name="biggan",
-        summary="Class-conditional ResNet GAN in the BigGAN style: shared class embedding and hierarchical z "
-                "into conditional BatchNorm, projection discriminator, spectral norm on both",
+        summary="BigGAN-style conditional ResNet GAN: conditional BatchNorm, projection D, spectral norm",
         target="gensynth.plugins.gan.biggan:BigGAN",
         config=BigGANConfig,
         capabilities=(CONDITIONAL, LATENT, TRUNCATION),
