@@ -14,7 +14,8 @@ from gensynth._data.spec import load_data
 from gensynth._data.split import Split, split_spec
 from gensynth._errors import GensynthError
 from gensynth._evaluation.cache import CachedTensors, cache_dir
-from gensynth._evaluation.protocol import differences, protocol_id
+from gensynth._evaluation.describe import differences
+from gensynth._evaluation.protocol import protocol_id
 from gensynth._discovery.registry import get_registry
 
 MNIST = Path(os.environ.get("GENSYNTH_TEST_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")) / "mnist"

@@ -70,8 +70,8 @@ def published_sentence(protocol: dict[str, Any]) -> str:
         samples = f"{n:,} generated samples" if n else "the same number of generated samples"
         return (f"Comparable with published numbers measured on {samples} against the same reference data "
                 f"({reference_text(protocol)}); most papers use 50,000 samples against the full training set.")
-    return (f"Not comparable with published numbers, which use Inception features with pytorch-fid's weights "
-            f"(--extractor inception); compare these only with values of the same protocol id.")
+    return ("Not comparable with published numbers, which use Inception features with pytorch-fid's weights "
+            "(--extractor inception); compare these only with values of the same protocol id.")
 
 
 def describe(protocol: dict[str, Any]) -> str:
@@ -109,3 +109,22 @@ def short_values(results: list[dict[str, Any]]) -> str:
         groups.setdefault(space, []).extend(f"{name}={value:.4g}" for name, value, _ in value_rows(result))
     return "; ".join(" ".join(values) + ("" if space == "-" else f" ({space} features)")
                      for space, values in groups.items())
+
+
+#: Descriptive protocol entries left out of the id: ``(section, key)``.
+DESCRIPTIVE = {("reference", "spec"), ("source", "spec"), ("extractor", "train_spec")}
+
+
+def differences(a: dict[str, Any], b: dict[str, Any], prefix: str = "") -> list[str]:
+    """Dotted names of the entries in which two protocols differ (descriptive ones excluded)."""
+    out = []
+    for key in sorted(set(a) | set(b)):
+        name = f"{prefix}{key}"
+        if tuple(name.split(".")) in DESCRIPTIVE:
+            continue
+        left, right = a.get(key), b.get(key)
+        if isinstance(left, dict) and isinstance(right, dict):
+            out += differences(left, right, f"{name}.")
+        elif left != right:
+            out.append(name)
+    return out

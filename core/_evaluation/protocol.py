@@ -18,10 +18,8 @@ from typing import Any
 import torch
 
 from gensynth._evaluation.cache import digest
+from gensynth._evaluation.describe import DESCRIPTIVE
 from gensynth._version import __version__
-
-#: Descriptive protocol entries left out of the id: ``(section, key)``.
-DESCRIPTIVE = {("reference", "spec"), ("source", "spec"), ("extractor", "train_spec")}
 
 
 def versions(metric_plugin: tuple[str, str]) -> dict[str, str]:
@@ -37,18 +35,3 @@ def protocol_id(protocol: dict[str, Any]) -> str:
         if isinstance(essential.get(section), dict):
             essential[section].pop(key, None)
     return digest(essential)[:12]
-
-
-def differences(a: dict[str, Any], b: dict[str, Any], prefix: str = "") -> list[str]:
-    """Dotted names of the entries in which two protocols differ (descriptive ones excluded)."""
-    out = []
-    for key in sorted(set(a) | set(b)):
-        name = f"{prefix}{key}"
-        if tuple(name.split(".")) in DESCRIPTIVE:
-            continue
-        left, right = a.get(key), b.get(key)
-        if isinstance(left, dict) and isinstance(right, dict):
-            out += differences(left, right, f"{name}.")
-        elif left != right:
-            out.append(name)
-    return out

@@ -15,7 +15,8 @@ from gensynth._training.atomic import write_json_atomic
 from gensynth._data.domains import Requested
 from gensynth._errors import GensynthError
 from gensynth._evaluation.context import SAMPLE_CHUNK, EvaluationContext, Extractor, Reference
-from gensynth._evaluation.protocol import differences, protocol_id, versions
+from gensynth._evaluation.describe import differences
+from gensynth._evaluation.protocol import protocol_id, versions
 from gensynth._evaluation.interfaces import Evaluator
 from gensynth._models.model import Model
 from gensynth._naming import option

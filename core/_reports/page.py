@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
-from gensynth._evaluation.describe import describe, feature_space, published, reference_text, value_rows
+from gensynth._evaluation.describe import describe, differences, feature_space, published, reference_text, value_rows
 from gensynth._reports.collect import RunRecord, collect, spread
 from gensynth._reports.plots import compared_png, curves_png
 from gensynth._training.atomic import write_atomic
@@ -158,8 +158,6 @@ def comparison_section(records: list[RunRecord]) -> str:
 
 def comparison_table(records: list[RunRecord]) -> str:
     """Rows are runs; a column holds one value name under one protocol, so values side by side compare."""
-    from gensynth._evaluation.protocol import differences
-
     columns: dict[tuple[str, str], dict[str, Any]] = {}  # (value name, protocol id) -> a result under it
     cells: dict[tuple[str, tuple[str, str]], str] = {}
     by_metric: dict[str, dict[str, tuple[str, dict]]] = {}
