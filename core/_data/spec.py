@@ -18,7 +18,7 @@ from gensynth._data.split import split_spec
 from gensynth._errors import GensynthError
 from gensynth._discovery.registry import Registry, get_registry
 from gensynth._metadata.specs import DatasetSpec
-from gensynth._naming import config_value, option
+from gensynth._naming import config_value, from_cli, option
 
 if TYPE_CHECKING:
     from gensynth._data.dataset import StreamingImages, TensorData
@@ -45,7 +45,7 @@ def describe_specs(specs: DataSpecs) -> str:
     ``data='SPEC'`` or ``data={'a': ..., 'b': ...}``)."""
     if isinstance(specs, str):
         return option("data", specs)
-    if option("data") == "data":
+    if not from_cli():
         return option("data", dict(specs))
     return " ".join(option(f"data[{name}]", spec) for name, spec in specs.items())
 

@@ -26,6 +26,7 @@ from torch import nn
 
 from gensynth._discovery.registry import Registry, get_registry
 from gensynth._errors import GensynthError
+from gensynth._naming import config_value
 
 #: The config value that means "no augmentation".
 NO_AUGMENTATION = "none"
@@ -70,11 +71,12 @@ def build_augmentation(name: str, registry: Registry | None = None, **options: A
     registry = registry or get_registry()
     if not any(name in (s.id, s.name) for s in registry.all("augmentations")):
         known = ", ".join([NO_AUGMENTATION] + [s.name for s in registry.all("augmentations")])
-        raise GensynthError(f"unknown augmentation {name!r}; use one of: {known} (set it with --set augment=NAME)")
+        raise GensynthError(f"unknown augmentation {name!r}; use one of: {known} (set it with {config_value('augment', 'NAME')})")
     spec = registry.resolve("augmentations", name)
     cls = spec.load()
     if not (isinstance(cls, type) and issubclass(cls, Augmentation)):
-        raise GensynthError(f"augmentation {spec.id}: target {spec.target} is not a gensynth.Augmentation subclass")
+        raise GensynthError(f"augmentation {spec.id}: target {spec.target} is not a gensynth.Augmentation subclass; "
+                            f"report this to the author of plugin {spec.plugin}")
     parameters = inspect.signature(cls).parameters
     if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
         options = {k: v for k, v in options.items() if k in parameters}

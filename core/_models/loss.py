@@ -55,5 +55,6 @@ def build_loss(name: str, family: str, registry: Registry | None = None) -> Loss
     cls = spec.load()
     loss = cls()
     if not isinstance(loss, Loss):
-        raise GensynthError(f"loss {spec.id}: target {spec.target} is not a gensynth._models.loss.Loss subclass")
+        raise GensynthError(f"loss {spec.id}: target {spec.target} is not a gensynth.Loss subclass; "
+                            f"report this to the author of plugin {spec.plugin}")
     return loss

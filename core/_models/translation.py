@@ -20,6 +20,7 @@ from gensynth._data.files import list_images
 from gensynth._data.images import read_image
 from gensynth._metadata.request import DataRequest
 from gensynth._errors import GensynthError
+from gensynth._naming import option
 from gensynth._models.images import save_grid, save_image
 from gensynth._models.model import Model
 from gensynth._models.sheets import contact_sheet
@@ -56,7 +57,7 @@ def chosen_direction(model: Model, direction: str | None) -> str:
     directions = tuple(getattr(model, "directions", ()))
     if direction is None:
         if len(directions) != 1:
-            raise GensynthError(f"this model translates {' or '.join(directions)}: pick one with --direction")
+            raise GensynthError(f"this model translates {' or '.join(directions)}: pick one with {option('direction')}")
         return directions[0]
     if direction not in directions:
         raise GensynthError(f"unknown direction {direction!r}: this model translates {' or '.join(directions)}")
