@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from gensynth._training.layout import CONFIG, STATUS, STEP_DIR
+from gensynth._training.layout import CONFIG, STATUS
+from gensynth._training.rundir import RunDir
 from gensynth._training.status import effective_status, read_status
 
 
@@ -47,13 +48,6 @@ def _read_json(path: Path) -> Any:
         return None
 
 
-def checkpoint_steps(run_dir: Path) -> list[int]:
-    folder = run_dir / "checkpoints"
-    if not folder.is_dir():
-        return []
-    return sorted(int(m.group(1)) for child in folder.iterdir() if (m := STEP_DIR.match(child.name)) and child.is_dir())
-
-
 def evaluation_reports(run_dir: Path) -> list[dict[str, Any]]:
     """Every readable ``eval/*.json`` of a run, oldest first (by creation time, then step)."""
     reports = []
@@ -71,16 +65,16 @@ def summarize(run_dir: str | Path) -> RunSummary | None:
     if not (isinstance(config, dict) and isinstance(config.get("model"), dict)):
         return None
     total = config.get("training", {}).get("steps")
-    steps = checkpoint_steps(run_dir)
+    checkpoints = RunDir(run_dir).checkpoints()
     record = read_status(run_dir)
     if record is not None:
         status, step, error = effective_status(record), int(record.get("step", 0)), str(record.get("error", ""))
         total = record.get("total_steps", total)
     else:  # a run from before status.json: what its checkpoints say
-        step = steps[-1] if steps else 0
+        step = checkpoints[-1][0] if checkpoints else 0
         status, error = ("completed" if total and step >= total else "interrupted"), ""
     touched = [p.stat().st_mtime for p in (run_dir / STATUS, run_dir / CONFIG) if p.exists()]
-    touched += [(run_dir / "checkpoints" / f"step-{steps[-1]:08d}").stat().st_mtime] if steps else []
+    touched += [checkpoints[-1][1].stat().st_mtime] if checkpoints else []
     reports = evaluation_reports(run_dir)
     latest = reports[-1] if reports else {}
     return RunSummary(run_dir, config["model"].get("id", "?"), step, total, status,

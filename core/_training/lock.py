@@ -32,12 +32,12 @@ import os
 import socket
 import threading
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from gensynth._errors import GensynthError
 from gensynth._naming import option
+from gensynth._training.status import utc_now
 
 
 LOCK_NAME = ".lock"
@@ -223,8 +223,7 @@ def _try_lock(fd: int, shared: bool = False) -> bool:
 
 
 def _write_holder(fd: int, command: str) -> None:
-    since = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    text = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": since, "command": command})
+    text = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": utc_now(), "command": command})
     os.ftruncate(fd, 0)
     os.pwrite(fd, (text + "\n").encode(), 0)
 

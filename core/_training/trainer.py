@@ -36,7 +36,7 @@ from gensynth._naming import option
 from gensynth._training.lock import RunLock
 from gensynth._training.options import TrainOptions
 from gensynth._training.parallel import DataParallel, synchronize
-from gensynth._training.progress import Progress, make_progress
+from gensynth._training.progress import Progress, logs_at, make_progress
 from gensynth._training.rng import capture_rng, rank_seed, restore_rng, seed_everything
 from gensynth._training.rundir import RunDir, fit_weights
 from gensynth._training.runtime import Runtime
@@ -260,7 +260,7 @@ class Trainer:
             if step % ctx.steps_per_epoch == 0:
                 self._hook(ctx, "on_epoch_end", run=ctx, epoch=step // ctx.steps_per_epoch, step=step)
 
-            logs_now = step % opts.log_every == 0 or step == opts.steps
+            logs_now = logs_at(ctx, step)
             if logs_now:
                 sums = self._averaged(runtime, sums)
                 self._check_finite(ctx, step, sums)
