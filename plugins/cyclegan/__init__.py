@@ -6,7 +6,7 @@ The recipes are measured in ``benchmarks/`` (figures in ``benchmarks/RESULTS.md`
 recipe is the one that measured best.
 """
 
-from gensynth import ModelSpec, Recipe, hookimpl
+from gensynth import TRANSLATE, ModelSpec, Recipe, hookimpl
 from gensynth.plugins.cyclegan.config import CycleGANConfig, Pix2PixConfig
 
 GENSYNTH_API = ">=1.0,<2"
@@ -57,7 +57,7 @@ def register_models(register):
         data="image",
         resolutions=(28, 32, 64, 128, 256),
         channels=(1, 3),
-        capabilities=("translate",),
+        capabilities=(TRANSLATE,),
         test_config={**TINY, "n_blocks": 1, "pool_size": 4},
         recipes=(SMALL_CYCLEGAN, REFERENCE_CYCLEGAN),
         default_recipe="small",
@@ -71,7 +71,7 @@ def register_models(register):
         data="image",
         resolutions=(32, 64, 128, 256),
         channels=(1, 3),
-        capabilities=("translate",),
+        capabilities=(TRANSLATE,),
         test_config={**TINY, "channels_a": 1, "channels_b": 1},
         recipes=(REFERENCE_PIX2PIX, SMALL_PIX2PIX),
         default_recipe="reference",

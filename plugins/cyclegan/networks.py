@@ -12,10 +12,6 @@ from torch import nn
 
 from gensynth import GensynthError
 
-#: What ``norm=`` may name.
-NORMS = ("instance", "batch")
-
-
 def norm(channels: int, kind: str = "instance") -> nn.Module:
     if kind == "batch":
         return nn.BatchNorm2d(channels)

@@ -118,12 +118,8 @@ class SNGANConfig(ImageGANConfig):
                                               "layers too (SAGAN, BigGAN)")
     loss: str = field("hinge", help="adversarial loss: any loss registered for the gan family "
                                     "(bce = non-saturating, hinge, wgan-gp, lsgan, or a plugin's)")
-    lr_g: float = field(2e-4, help="Adam learning rate of the generator", gt=0)
-    lr_d: float = field(2e-4, help="Adam learning rate of the discriminator", gt=0)
     beta1: float = field(0.0, help="Adam beta1 of both networks", ge=0, lt=1)
     beta2: float = field(0.9, help="Adam beta2 of both networks", ge=0, lt=1)
-    n_disc: int = field(1, help="discriminator steps per generator step; every training step is one "
-                                "discriminator step on a new batch, so --steps counts discriminator steps", ge=1)
     spectral_norm: bool = field(True, help="spectral normalisation of every discriminator layer")
     ema_decay: float = field(0.999, help="decay of the exponential moving average of the generator weights "
                                          "used for sampling and evaluation (0: sample the raw generator)", ge=0, lt=1)

@@ -1,7 +1,7 @@
 """Built-in VAE models (vae, beta-vae, cvae, iwae, vq-vae). Torch-free: registration only declares metadata
 and lazy targets."""
 
-from gensynth import ModelSpec, Recipe, hookimpl
+from gensynth import CONDITIONAL, LATENT, RECONSTRUCT, ModelSpec, Recipe, hookimpl
 from gensynth.plugins.vae.config import BetaVAEConfig, CVAEConfig, IWAEConfig, VAEConfig, VQVAEConfig
 
 GENSYNTH_API = ">=1.0,<2"
@@ -33,15 +33,15 @@ CONV = Recipe(
 
 #: name, target, config, capabilities, summary, prior of the default recipe (None: no recipes)
 _MODELS = (
-    ("vae", "vae:VAE", VAEConfig, ("latent", "reconstruct"),
+    ("vae", "vae:VAE", VAEConfig, (LATENT, RECONSTRUCT),
      "Convolutional VAE (Kingma & Welling 2014), Bernoulli or Gaussian decoder, 28/32/64 px", "mixture"),
-    ("beta-vae", "beta_vae:BetaVAE", BetaVAEConfig, ("latent", "reconstruct"),
+    ("beta-vae", "beta_vae:BetaVAE", BetaVAEConfig, (LATENT, RECONSTRUCT),
      "beta-VAE (Higgins et al. 2017): the VAE with KL weight beta and optional linear KL warm-up", "normal"),
-    ("cvae", "cvae:CVAE", CVAEConfig, ("conditional", "latent", "reconstruct"),
+    ("cvae", "cvae:CVAE", CVAEConfig, (CONDITIONAL, LATENT, RECONSTRUCT),
      "Class-conditional VAE (Sohn et al. 2015): generates a chosen class; needs labelled data", "normal"),
-    ("iwae", "iwae:IWAE", IWAEConfig, ("latent", "reconstruct"),
+    ("iwae", "iwae:IWAE", IWAEConfig, (LATENT, RECONSTRUCT),
      "Importance-weighted autoencoder (Burda et al. 2016): the VAE trained on the k-sample bound", "mixture"),
-    ("vq-vae", "vqvae:VQVAE", VQVAEConfig, ("reconstruct",),
+    ("vq-vae", "vqvae:VQVAE", VQVAEConfig, (RECONSTRUCT,),
      "VQ-VAE (van den Oord et al. 2017): discrete codes, EMA codebook, a transformer prior", None),
 )
 
