@@ -10,13 +10,23 @@ import click
 
 from gensynth._errors import GensynthError
 from gensynth._naming import cli_spelling
+from gensynth._training.processes import launched_rank, launched_world_size
 from gensynth._version import __version__
+
+
+def _placement() -> tuple[int, int]:
+    """``(rank, world size)`` as torchrun set them; ``(0, 1)`` where they are not numbers (the error being
+    reported may be just that)."""
+    try:
+        return launched_rank(), launched_world_size()
+    except GensynthError:
+        return 0, 1
 
 
 def _error_prefix() -> str:
     """``Error``, naming the process under torchrun when it is not rank 0 (every process reports its own)."""
-    rank, world = os.environ.get("RANK", "0"), os.environ.get("WORLD_SIZE", "1")
-    return f"Error (rank {rank} of {world})" if world not in ("", "1") and rank not in ("", "0") else "Error"
+    rank, world = _placement()
+    return f"Error (rank {rank} of {world})" if rank else "Error"
 
 
 #: What torch.distributed's backends report when another process of the run is gone.
@@ -25,7 +35,7 @@ _LOST_PEER = ("Connection closed by peer", "Connection reset by peer", "gloo/tra
 
 def _lost_peer(exc: RuntimeError) -> bool:
     """Whether ``exc`` is a collective failing because another process of a torchrun job stopped."""
-    if os.environ.get("WORLD_SIZE", "1") in ("", "1"):
+    if _placement()[1] == 1:
         return False
     return "DistError" in {cls.__name__ for cls in type(exc).__mro__} or any(s in str(exc) for s in _LOST_PEER)
 

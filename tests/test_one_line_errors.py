@@ -160,3 +160,15 @@ def test_sample_draws_large_counts_in_chunks(tmp_path, monkeypatch):
     assert sorted(p.name for p in (tmp_path / "each").iterdir()) == [f"sample-{i:05d}.png" for i in range(12)]
     first = CliRunner().invoke(cli, ["sample", str(run), "-n", "5", "--seed", "3", "-o", str(tmp_path / "h.png")])
     assert first.exit_code == 0 and (tmp_path / "g.png").read_bytes() == (tmp_path / "h.png").read_bytes()
+
+
+@pytest.mark.parametrize("env, prefix", [
+    ({"RANK": "1", "WORLD_SIZE": "2"}, "Error (rank 1 of 2): "),
+    ({"RANK": "0", "WORLD_SIZE": "2"}, "Error: "),
+    ({"RANK": "1", "WORLD_SIZE": "two"}, "Error: "),  # an unreadable placement still gives the one line
+])
+def test_under_torchrun_an_error_names_its_process(tmp_path, monkeypatch, env, prefix):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(cli, ["sample", str(fake_run(tmp_path / "r", DCGAN)), "--nrow", "-3"])
+    assert result.exit_code == 1 and result.output == f"{prefix}--nrow must be at least 1, got -3\n", result.output

@@ -1,6 +1,7 @@
 """This process's place among a run's processes, as the launcher (torchrun) set it, read without torch.
 
-``gensynth train`` decides before torch loads whether this process writes the
+The one place that reads where torchrun placed this process (``RANK``, ``WORLD_SIZE``,
+``LOCAL_RANK``, ``LOCAL_WORLD_SIZE``). ``gensynth train`` decides before torch loads whether this process writes the
 run directory (and so takes its lock); the :class:`~gensynth._training.runtime.Runtime`
 reads the same values, so both agree.
 """
@@ -34,6 +35,12 @@ def launched_local_rank() -> int:
 def launched_world_size() -> int:
     """How many processes train the run (torchrun's ``WORLD_SIZE``); 1 for a single process."""
     return max(_env_int("WORLD_SIZE", 1), 1)
+
+
+def launched_local_world_size() -> int:
+    """How many processes the launcher started on this machine (torchrun's ``LOCAL_WORLD_SIZE``); 1 for a single
+    process."""
+    return max(_env_int("LOCAL_WORLD_SIZE", 1), 1)
 
 
 def writes_run_dir() -> bool:

@@ -39,7 +39,7 @@ def select_device(name: str = "auto") -> torch.device:
     name = (name or "auto").lower()
     if name == "auto":
         if torch.cuda.is_available():
-            return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+            return torch.device("cuda", launched_local_rank())
         if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
             return torch.device("mps")
         return torch.device("cpu")

@@ -15,6 +15,7 @@ import os
 import time
 
 from gensynth._errors import GensynthError
+from gensynth._training.processes import launched_local_world_size
 
 ENV = "GENSYNTH_THREADS"
 #: Seconds over which the idle cores are measured before training starts.
@@ -29,8 +30,7 @@ def usable_cores() -> int:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # not Linux
         cores = os.cpu_count() or 1
-    per_node = int(os.environ.get("LOCAL_WORLD_SIZE", "1") or 1)
-    return max(1, cores // max(1, per_node))
+    return max(1, cores // launched_local_world_size())
 
 
 def _cpu_ticks(cpus: set[int]) -> tuple[int, int] | None:
@@ -78,7 +78,7 @@ def default_threads() -> int:
             idle = (os.cpu_count() or 1) - os.getloadavg()[0]
         except (AttributeError, OSError):
             return cores
-    share = idle / max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1") or 1))
+    share = idle / launched_local_world_size()
     return max(1, min(cores, int(share + SLACK)))
 
 
