@@ -153,17 +153,29 @@ class Invert(Augmentation):
         return -images if self.p else images
 
 
-@pytest.fixture
-def plugin_registry(monkeypatch):
+def registry_with(target: str) -> Registry:
+    """The installed plugins' registry and a plugin ``extra`` registering augmentation ``invert`` as ``target``."""
     manager = PluginManager()
     manager.load_entry_points()
     plugin = types.SimpleNamespace(register_augmentations=hookimpl(lambda register: register(
-        AugmentationSpec(name="invert", summary="negative images", target="test_augmentations:Invert"))))
+        AugmentationSpec(name="invert", summary="negative images", target=target))))
     manager.add_plugin(plugin, PluginRecord("extra", "(in process)", "", "tests", builtin=False))
     registry = Registry(manager)
     registry.collect()
+    return registry
+
+
+@pytest.fixture
+def plugin_registry(monkeypatch):
+    registry = registry_with("test_augmentations:Invert")
     monkeypatch.setattr(gensynth._discovery.registry, "_REGISTRY", registry)
     return registry
+
+
+def test_a_target_that_is_no_augmentation_is_one_line_for_its_author():
+    with pytest.raises(GensynthError, match="^augmentation extra:invert: target test_augmentations:TINY is not a "
+                                            "gensynth.Augmentation subclass; report this to the author of plugin extra$"):
+        build_augmentation("invert", registry=registry_with("test_augmentations:TINY"))
 
 
 def test_a_plugin_registers_an_augmentation_that_every_gan_can_use(plugin_registry, tmp_path):

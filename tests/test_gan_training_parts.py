@@ -172,7 +172,8 @@ def test_gradient_penalty_weight_follows_the_loss_unless_set():
     ({"beta1": 1.0}, "'beta1' must be in [0, 1)"),
     ({"ema_decay": 1.0}, "'ema_decay' must be in [0, 1)"),
     ({"r1_gamma": -1.0}, "'r1_gamma' must be at least 0"),
-    ({"loss": "elbo"}, "unknown loss 'elbo'"),
+    ({"loss": "elbo"}, "unknown loss 'elbo'; gan models take one of: bce, hinge, lsgan, wgan-gp (set it with "
+                       "config={'loss': 'NAME'})"),
 ])
 def test_bad_training_fields_are_clear_errors(values, message):
     with pytest.raises(GensynthError, match=message.replace("[", r"\[").replace("(", r"\(").replace(")", r"\)")):

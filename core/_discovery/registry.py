@@ -16,6 +16,7 @@ import fnmatch
 from typing import Any, Iterable
 
 from gensynth._errors import GensynthError
+from gensynth._naming import config_value
 from gensynth._discovery.hookcalls import call_plugin
 from gensynth._discovery.hookspecs import REGISTRATION_HOOKS
 from gensynth._discovery.loader import PluginManager, PluginRecord
@@ -121,6 +122,14 @@ class Registry:
         idle = [r.name for r in self.manager.records if r.failed or r.status == "disabled"]
         also = f"; plugins that did not load may provide it ({', '.join(idle)}): `gensynth plugins` says why" if idle else ""
         raise GensynthError(f"unknown {singular} {name!r}{hint} (see `{listing}`{also})")
+
+    def resolve_setting(self, kind: str, name: str, setting: str, choices: str) -> Any:
+        """:meth:`resolve` the name that config field ``setting`` (``loss``, ``augment``) gives; a name no loaded
+        plugin registered is refused with ``choices`` (what the caller takes, e.g. ``use one of: a, b``)."""
+        if not any(name in (s.id, s.name) for s in self._items[kind].values()):
+            raise GensynthError(f"unknown {KINDS[kind].kind} {name!r}; {choices} "
+                                f"(set it with {config_value(setting, 'NAME')})")
+        return self.resolve(kind, name)
 
     def _not_loaded_holders(self, kind: str, name: str) -> list[str]:
         """Why plugins that did not load may hold ``name``: the plugin its id names, or one that registered it

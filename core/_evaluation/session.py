@@ -71,10 +71,7 @@ def resolve_evaluators(names: Sequence[str], params: Mapping[str, Mapping[str, A
         raise GensynthError(f"{option('params')} names metric {stray[0]!r}, which is not among the metrics {','.join(names)}")
     chosen = []
     for spec in specs:
-        cls = spec.load()
-        if not (isinstance(cls, type) and issubclass(cls, Evaluator)):
-            raise GensynthError(f"evaluator {spec.id}: target {spec.target} is not a gensynth Evaluator subclass; "
-                                f"report this to the author of plugin {spec.plugin!r}")
+        cls = spec.load_subclass(Evaluator)
         values = {**params.get(spec.name, {}), **params.get(spec.id, {})}
         fields = [f.name for f in cls.fields_info()]
         unknown = sorted(set(values) - set(fields))

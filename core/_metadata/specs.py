@@ -53,6 +53,15 @@ class Spec:
                                 f"exist ({exc}); {self.fix}") from exc
         return obj
 
+    def load_subclass(self, base: type) -> type:
+        """:meth:`load` a target that must be a subclass of ``base``, a public class (``gensynth.<name>``);
+        any other target is a one-line GensynthError for the plugin's author."""
+        cls = self.load()
+        if not (isinstance(cls, type) and issubclass(cls, base)):
+            raise GensynthError(f"{self.kind} {self.id}: target {self.target} is not a gensynth.{base.__name__} "
+                                f"subclass; report this to the author of plugin {self.plugin}")
+        return cls
+
     def unusable(self, problem: str) -> GensynthError:
         """A GensynthError saying that the target exists but cannot be used, and how to fix that."""
         return GensynthError(f"{self.kind} {self.id}: target {self.target!r} {problem}; {self.fix}")

@@ -25,8 +25,6 @@ import torch
 from torch import nn
 
 from gensynth._discovery.registry import Registry, get_registry
-from gensynth._errors import GensynthError
-from gensynth._naming import config_value
 
 #: The config value that means "no augmentation".
 NO_AUGMENTATION = "none"
@@ -69,14 +67,8 @@ def build_augmentation(name: str, registry: Registry | None = None, **options: A
     receives those its signature names (all of them if it takes ``**kwargs``).
     """
     registry = registry or get_registry()
-    if not any(name in (s.id, s.name) for s in registry.all("augmentations")):
-        known = ", ".join([NO_AUGMENTATION] + [s.name for s in registry.all("augmentations")])
-        raise GensynthError(f"unknown augmentation {name!r}; use one of: {known} (set it with {config_value('augment', 'NAME')})")
-    spec = registry.resolve("augmentations", name)
-    cls = spec.load()
-    if not (isinstance(cls, type) and issubclass(cls, Augmentation)):
-        raise GensynthError(f"augmentation {spec.id}: target {spec.target} is not a gensynth.Augmentation subclass; "
-                            f"report this to the author of plugin {spec.plugin}")
+    known = ", ".join([NO_AUGMENTATION] + [s.name for s in registry.all("augmentations")])
+    cls = registry.resolve_setting("augmentations", name, "augment", f"use one of: {known}").load_subclass(Augmentation)
     parameters = inspect.signature(cls).parameters
     if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
         options = {k: v for k, v in options.items() if k in parameters}

@@ -16,7 +16,6 @@ from typing import ClassVar
 import torch
 
 from gensynth._errors import GensynthError
-from gensynth._naming import config_value
 from gensynth._discovery.registry import Registry, get_registry
 
 
@@ -47,14 +46,7 @@ def build_loss(name: str, family: str, registry: Registry | None = None) -> Loss
     """Instantiate the registered loss ``name`` (an id or a unique short name) for ``family``."""
     registry = registry or get_registry()
     options = ", ".join(s.name for s in registry.all("losses") if s.family == family)
-    if not any(name in (s.id, s.name) for s in registry.all("losses")):
-        raise GensynthError(f"unknown loss {name!r}; {family} models take one of: {options} (set it with {config_value('loss', 'NAME')})")
-    spec = registry.resolve("losses", name)
+    spec = registry.resolve_setting("losses", name, "loss", f"{family} models take one of: {options}")
     if spec.family != family:
         raise GensynthError(f"loss {spec.id} is for {spec.family} models, not {family}; use one of: {options}")
-    cls = spec.load()
-    loss = cls()
-    if not isinstance(loss, Loss):
-        raise GensynthError(f"loss {spec.id}: target {spec.target} is not a gensynth.Loss subclass; "
-                            f"report this to the author of plugin {spec.plugin}")
-    return loss
+    return spec.load_subclass(Loss)()
