@@ -62,7 +62,7 @@ def print_reports(reports: list[Any]) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from gensynth._evaluation.describe import describe, feature_space, published_sentence, reference_text
+    from gensynth._evaluation.describe import describe, feature_space, published_sentence, reference_text, value_rows
 
     several = len(reports) > 1
     groups: dict[str, list[tuple[str, Any]]] = {}
@@ -80,10 +80,7 @@ def print_reports(reports: list[Any]) -> None:
             table.add_column(column, overflow="fold", justify="right" if column in ("value", "±", "samples") else "left")
         for run_dir, result in results:
             samples = result.protocol.get("generated", {}).get("num_samples")
-            for name, value in result.values.items():
-                if name.endswith("_std"):
-                    continue
-                spread = result.values.get(f"{name}_std")
+            for name, value, spread in value_rows(result.values):
                 row = [name, f"{value:.6g}", "-" if spread is None else f"{spread:.2g}",
                        "-" if samples is None else f"{samples:,}", result.protocol_id]
                 table.add_row(*([escape(run_dir)] if several else []), *row)

@@ -13,7 +13,7 @@ each other, under the same protocol id.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 
 
@@ -95,9 +95,9 @@ def describe(protocol: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def value_rows(result: dict[str, Any]) -> list[tuple[str, float, float | None]]:
-    """``(name, value, spread or None)`` of a saved result's values (``kid`` with ``kid_std``)."""
-    values = result["values"]
+def value_rows(values: Mapping[str, float]) -> list[tuple[str, float, float | None]]:
+    """``(name, value, spread or None)`` of evaluation values, each paired with its ``_std`` companion
+    (``kid`` with ``kid_std``); the one place that pairs them, for every table, page and progress line."""
     return [(name, value, values.get(f"{name}_std")) for name, value in values.items() if not name.endswith("_std")]
 
 
@@ -106,7 +106,7 @@ def short_values(results: list[dict[str, Any]]) -> str:
     groups: dict[str, list[str]] = {}
     for result in results:
         space = feature_space(result["protocol"], detail=False)
-        groups.setdefault(space, []).extend(f"{name}={value:.4g}" for name, value, _ in value_rows(result))
+        groups.setdefault(space, []).extend(f"{name}={value:.4g}" for name, value, _ in value_rows(result["values"]))
     return "; ".join(" ".join(values) + ("" if space == "-" else f" ({space} features)")
                      for space, values in groups.items())
 

@@ -114,7 +114,7 @@ def evaluations_html(results: list[dict[str, Any]]) -> str:
     for result in results:
         protocol = result["protocol"]
         samples = protocol.get("generated", {}).get("num_samples")
-        for name, value, spread_ in value_rows(result):
+        for name, value, spread_ in value_rows(result["values"]):
             rows.append([name, number(value, spread_), "-" if samples is None else f"{samples:,}",
                          feature_space(protocol), reference_text(protocol), published(protocol),
                          result.get("protocol_id", "?"), "-" if result.get("step") is None else result["step"],
@@ -165,7 +165,7 @@ def comparison_table(records: list[RunRecord]) -> str:
         for result in record.results:
             pid = result.get("protocol_id", "?")
             by_metric.setdefault(result["metric"], {}).setdefault(pid, (record.label, result["protocol"]))
-            for name, value, spread_ in value_rows(result):
+            for name, value, spread_ in value_rows(result["values"]):
                 columns.setdefault((name, pid), result)
                 at = "" if result.get("step") is None else f" (step {result['step']})"
                 cells[record.label, (name, pid)] = number(value, spread_) + at

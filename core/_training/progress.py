@@ -26,6 +26,7 @@ import time
 from typing import IO, Any
 
 from gensynth._discovery.hookspecs import hookimpl
+from gensynth._evaluation.describe import value_rows
 
 #: Plain progress lines come at least this often (seconds) ...
 LINE_SECONDS = 60.0
@@ -54,13 +55,8 @@ def format_losses(losses: dict[str, float]) -> str:
 
 def format_values(values: dict[str, float]) -> str:
     """Evaluation values as ``name=value`` pairs, a spread as ``± s``."""
-    parts = []
-    for name, value in values.items():
-        if name.endswith("_std"):
-            continue
-        spread = values.get(f"{name}_std")
-        parts.append(f"{name}={value:.4g}" + (f" ± {spread:.2g}" if spread is not None else ""))
-    return " ".join(parts)
+    return " ".join(f"{name}={value:.4g}" + (f" ± {spread:.2g}" if spread is not None else "")
+                    for name, value, spread in value_rows(values))
 
 
 def logs_at(run: Any, step: int) -> bool:
