@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -20,6 +21,8 @@ class TrainedRun:
     spec: ModelSpec
     model: Model
     registry: Registry
+    #: The run's ``config.json``.
+    record: dict[str, Any]
 
     def has(self, capability: str) -> bool:
         return capability in self.spec.capabilities
@@ -35,8 +38,10 @@ class TrainedRun:
         return torch.full((count,), label, dtype=torch.int64)
 
 
-def open_run(run_dir: str | Path, device: torch.device) -> TrainedRun:
-    """The model saved in ``run_dir`` on ``device``, in eval mode, with its registered metadata."""
+def open_run(run_dir: str | Path, device: torch.device, record: dict[str, Any] | None = None) -> TrainedRun:
+    """The model saved in ``run_dir`` on ``device``, in eval mode, with its registered metadata; ``record`` is the
+    run's ``config.json`` where the command has read it already (``RunDir.read_config()``)."""
     registry = get_registry()
-    spec = api.model_spec(RunDir(run_dir).read_config()["model"]["id"], registry)
-    return TrainedRun(spec, api.load_run(run_dir, device, registry), registry)
+    record = RunDir(run_dir).read_config() if record is None else record
+    spec = api.model_spec(record["model"]["id"], registry)
+    return TrainedRun(spec, api.load_run(run_dir, device, registry, record=record), registry, record)

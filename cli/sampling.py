@@ -35,14 +35,13 @@ def sample(run_dir, n, seed, label, interpolate, steps, linear, truncation, outp
     10,000 samples are drawn at once (the grid shows them); more are drawn in
     chunks of 10,000 whose seeds derive from --seed, and written to --out-dir.
     """
-    output = _check(run_dir, n, seed, interpolate, steps, output, out_dir, nrow)
+    output, record = _check(run_dir, n, seed, interpolate, steps, output, out_dir, nrow)
 
     from gensynth.cli.runs import open_run
     from gensynth._models.images import POINT_PREVIEW_SAMPLES, Mixture, as_images, save_each, save_grid
-    from gensynth._training.rundir import RunDir
     from gensynth._training.runtime import select_device
 
-    run = open_run(run_dir, select_device(device))
+    run = open_run(run_dir, select_device(device), record)
     truncated = _truncation(run, truncation)
     if interpolate:
         images, rows_of = _interpolations(run, n or 8, steps, seed, label, linear, truncated)
@@ -54,7 +53,7 @@ def sample(run_dir, n, seed, label, interpolate, steps, linear, truncation, outp
     if first.dim() == 2:  # points: one scatter plot of all of them, the data's true modes marked when known
         import torch
 
-        modes = Mixture.of(RunDir(run_dir).read_config().get("data", {}).get("info"))
+        modes = Mixture.of(run.record.get("data", {}).get("info"))
         first, chunks = as_images(torch.cat([first, *chunks]), modes), iter([])
     save_grid(first, output, nrow or rows_of)
     click.echo(f"Wrote {output}", err=True)
@@ -66,8 +65,8 @@ def sample(run_dir, n, seed, label, interpolate, steps, linear, truncation, outp
 
 
 def _check(run_dir: str, n: int | None, seed: int, interpolate: bool, steps: int, output: str | None,
-           out_dir: str | None, nrow: int | None) -> str:
-    """Everything checked before torch loads; returns the grid's path."""
+           out_dir: str | None, nrow: int | None) -> tuple[str, dict]:
+    """Everything checked before torch loads; returns the grid's path and the run's ``config.json``."""
     from pathlib import Path
 
     from gensynth._errors import GensynthError
@@ -92,12 +91,12 @@ def _check(run_dir: str, n: int | None, seed: int, interpolate: bool, steps: int
         raise GensynthError(f"a grid holds at most {GRID_MAX:,} samples, got -n {n:,}; add --out-dir DIR to write "
                             f"them as separate PNGs (the grid then shows the first {GRID_MAX:,})")
     run = RunDir(run_dir)
-    run.read_config()
+    record = run.read_config()
     output = output or str(Path(run_dir) / "sample.png")
     run.check_output(output, f"-o {output}")
     if out_dir:
         run.check_output(Path(out_dir) / "sample.png", f"--out-dir {out_dir}")
-    return output
+    return output, record
 
 
 def _truncation(run, psi: float | None) -> dict:

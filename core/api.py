@@ -318,12 +318,16 @@ def _check_same_run(recorded: dict[str, Any], config: ModelConfig, data: DataSpe
                             f"not {describe_specs(data)}")
 
 
-def load_run(run_dir: str | Path, device: str | torch.device = "cpu", registry: Registry | None = None) -> Model:
-    """The model saved in a run directory, in eval mode, with its latest weights."""
+def load_run(run_dir: str | Path, device: str | torch.device = "cpu", registry: Registry | None = None, *,
+             record: Mapping[str, Any] | None = None) -> Model:
+    """The model saved in a run directory, in eval mode, with its latest weights.
+
+    ``record`` is the run's ``config.json`` where the caller has read it already (``RunDir.read_config()``),
+    so that one command reads it once."""
     from gensynth._training.rundir import fit_weights, load_weights
 
     run = RunDir(run_dir)
-    recorded = run.read_config()
+    recorded = run.read_config() if record is None else record
     spec = model_spec(recorded["model"]["id"], registry)
     config = make_config(spec, recorded["model"].get("config", {}))
     net = build_model(spec, config)
@@ -366,10 +370,12 @@ def translate(run_dir: str | Path, inputs: Iterable[str | Path], out_dir: str | 
     from gensynth._models.translation import translate_images, translation_jobs
 
     registry = get_registry()
-    spec = model_spec(RunDir(run_dir).read_config()["model"]["id"], registry)
+    recorded = RunDir(run_dir).read_config()
+    spec = model_spec(recorded["model"]["id"], registry)
     require(spec, TRANSLATE, "gensynth translate", registry.list_models())
     jobs = translation_jobs(inputs)
-    return translate_images(load_run(run_dir, device, registry), jobs, direction, out_dir, batch_size, sheet)
+    net = load_run(run_dir, device, registry, record=recorded)
+    return translate_images(net, jobs, direction, out_dir, batch_size, sheet)
 
 
 def evaluate(
@@ -409,7 +415,7 @@ def evaluate(
         raise GensynthError(f"{run.path} records no single data set to compare with; pass "
                             f"{option('reference', 'SPEC')}")
     target = select_device(device)
-    net = load_run(run.path, target, registry)
+    net = load_run(run.path, target, registry, record=recorded)
     spec = model_spec(recorded["model"]["id"], registry)
     evaluation = Evaluation(list(metrics), reference, net.data_request(), registry, device=target, params=dict(params),
                             num_samples=num_samples, seed=seed, extractor=extractor,

@@ -155,3 +155,16 @@ def test_training_refuses_an_evaluation_that_cannot_apply_before_it_starts(tmp_p
     with pytest.raises(Exception, match="metric fid does not apply to gan:mlp-gan"):
         api.train("mlp-gan", "ring8", tmp_path / "r", steps=2, device="cpu", eval_every=1, eval_metrics=("fid",))
     assert not (tmp_path / "r" / "checkpoints").exists()
+
+
+def test_a_command_reads_the_runs_config_once(runs, tmp_path, monkeypatch):
+    from gensynth._training.rundir import RunDir
+
+    reads = []
+    read = RunDir.read_config
+    monkeypatch.setattr(RunDir, "read_config", lambda self: reads.append(self.path) or read(self))
+    sample = CliRunner().invoke(cli, ["sample", str(runs / "points"), "-n", "100", "-o", str(tmp_path / "s.png")])
+    assert sample.exit_code == 0 and len(reads) == 1, (sample.output, reads)
+    result = evaluate(runs / "points", "--metrics", "mode_coverage", "--num-samples", "100", "--device", "cpu",
+                      "--no-save")
+    assert result.exit_code == 0 and len(reads) == 2, (result.output, reads)
