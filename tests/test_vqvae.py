@@ -65,7 +65,7 @@ def test_ema_codebook_update_arithmetic():
     z = torch.tensor([1.0, 2.0, 9.0]).view(1, 1, 1, 3)  # three vectors of dimension 1
     indices = quantizer.nearest(z)
     assert indices.tolist() == [[[0, 0, 1]]]
-    quantizer.update(z, indices)
+    quantizer.update(z, indices, quantizer.usage(indices))
     # counts: 0.5 * 1 + 0.5 * n with n = (2, 1, 0); sums: 0.5 * m + 0.5 * (1 + 2, 9, 0)
     assert torch.allclose(quantizer.code_counts, torch.tensor([1.5, 1.0, 0.5]))
     assert torch.allclose(quantizer.code_sums.flatten(), torch.tensor([1.5, 9.5, 50.0]))
@@ -77,12 +77,14 @@ def test_a_dead_code_is_restarted_on_an_encoder_output():
     quantizer = hand_made_quantizer(ema_decay=0.9, restart_threshold=1.0)
     z = torch.tensor([1.0, 2.0, 9.0, 11.0]).view(1, 1, 2, 2)
     torch.manual_seed(0)
-    restarted = quantizer.update(z, quantizer.nearest(z))
+    indices = quantizer.nearest(z)
+    restarted = quantizer.update(z, indices, quantizer.usage(indices))
     assert restarted.tolist() == [2]  # code 2 (at 100) got no vector: its count fell to 0.9 < 1
     assert quantizer.codebook[2].item() in (1.0, 2.0, 9.0, 11.0)
     assert quantizer.code_counts[2] == 1.0 and torch.equal(quantizer.code_sums[2], quantizer.codebook[2])
     assert quantizer.code_counts[0] >= 1 and quantizer.code_counts[1] >= 1  # used codes stay
-    assert perplexity(torch.tensor([0, 0, 1, 1]), 3).item() == pytest.approx(2.0)
+    assert quantizer.usage(torch.tensor([0, 0, 1, 1])).tolist() == [2, 2, 0]
+    assert perplexity(quantizer.usage(torch.tensor([0, 0, 1, 1]))).item() == pytest.approx(2.0)
 
 
 def test_phase_ranges_split_the_steps():

@@ -87,14 +87,19 @@ class VectorQuantizer(nn.Module):
         z_q = self.lookup(indices).to(z.dtype)
         return z_q, z + (z_q - z).detach(), indices
 
+    def usage(self, indices: torch.Tensor) -> torch.Tensor:
+        """How often each code occurs in ``indices`` (this process's batch): (codebook_size,) int64, counted
+        once per step for both :meth:`update` and :func:`perplexity`."""
+        return torch.bincount(indices.flatten(), minlength=self.size)
+
     @torch.no_grad()
-    def update(self, z: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
-        """One training step's codebook statistics from encoder outputs ``z`` (N, D, H, W) and their codes:
-        the moving-average counts (and, with EMA, sums and codebook), then the restart of dead codes,
-        whose indices it returns."""
+    def update(self, z: torch.Tensor, indices: torch.Tensor, usage: torch.Tensor) -> torch.Tensor:
+        """One training step's codebook statistics from encoder outputs ``z`` (N, D, H, W), their codes and
+        the codes' :meth:`usage`: the moving-average counts (and, with EMA, sums and codebook), then the
+        restart of dead codes, whose indices it returns."""
         vectors = self.flat(z).float()
         one_hot = torch.nn.functional.one_hot(indices.flatten(), self.size).float()
-        counts, sums = one_hot.sum(0), one_hot.t() @ vectors
+        counts, sums = usage.float(), one_hot.t() @ vectors  # a new tensor: the reduction below leaves usage be
         if _distributed():
             dist.all_reduce(counts)
             dist.all_reduce(sums)
@@ -126,9 +131,9 @@ class VectorQuantizer(nn.Module):
         return dead
 
 
-def perplexity(indices: torch.Tensor, codebook_size: int) -> torch.Tensor:
-    """``exp(H)`` of the codes' frequencies in ``indices``: the number of equally used codes that would
-    give the same entropy (1: one code; ``codebook_size``: all used equally)."""
-    frequencies = torch.bincount(indices.flatten(), minlength=codebook_size).double() / indices.numel()
+def perplexity(usage: torch.Tensor) -> torch.Tensor:
+    """``exp(H)`` of the codes' frequencies, from their counts :meth:`VectorQuantizer.usage`: the number of
+    equally used codes that would give the same entropy (1: one code; the codebook's size: all used equally)."""
+    frequencies = usage.double() / usage.sum()
     entropy = -(frequencies * frequencies.clamp(min=1e-30).log()).sum()
     return entropy.exp().float()

@@ -113,13 +113,13 @@ class VQVAE(Model):
         recon = self.likelihood.nll(self.decoder(straight_through), x).mean()
         commitment = F.mse_loss(z, z_q.detach())
         loss = recon / x[0].numel() + self.config.commitment * commitment
-        logs = {"recon": recon.detach(), "commitment": commitment.detach(),
-                "perplexity": perplexity(indices, self.codebook_size)}
+        usage = self.quantizer.usage(indices)
+        logs = {"recon": recon.detach(), "commitment": commitment.detach(), "perplexity": perplexity(usage)}
         if self.config.ema_decay == 0:
             codebook = F.mse_loss(z_q, z.detach())
             loss = loss + codebook
             logs["codebook"] = codebook.detach()
-        restarted = self.quantizer.update(z.detach(), indices)
+        restarted = self.quantizer.update(z.detach(), indices, usage)
         logs["restarts"] = torch.tensor(float(len(restarted)))
         return loss, logs
 
