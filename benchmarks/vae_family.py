@@ -16,18 +16,19 @@ what these commands print::
 Parts (``--part``, one or more; each appends one JSON line per run to ``--results``,
 and ``--report`` prints the tables from that file):
 
-- ``vae``: ``vae`` at its default recipe and at ``--recipe conv`` (the default
-  before the residual network: plain convolutions, constant learning rate),
+- ``vae``: ``vae`` at its default recipe and at ``--recipe conv`` (the first
+  default: plain convolutions, standard normal prior, constant learning rate),
   per seed in alternating order; median wall and CPU seconds per epoch.
 - ``iwae``: ``iwae`` with ``k`` = 5 and 50 and the same network (``vae``'s
   default recipe), to compare with the ``vae`` rows at equal epochs.
-- ``timing``: time per epoch only, ``vae`` at its default against ``--recipe conv``,
-  ``--rounds`` rounds of ``--epochs`` epochs each (use 2), alternating which goes
-  first, no evaluation; the median CPU and wall seconds per epoch of each and
-  their ratio (CPU seconds are the fairer figure on a shared machine).
+- ``timing``: time per epoch only, ``vae`` at its default against ``--recipe conv``
+  and ``--recipe residual``, ``--rounds`` rounds of ``--epochs`` epochs each (use 2),
+  rotating which goes first, no evaluation; the median CPU and wall seconds per
+  epoch of each and their ratio to conv (CPU seconds are the fairer figure on a
+  shared machine).
 - ``steps``: the training step alone (loss, backward, Adam; one fixed batch of 64 MNIST-sized
-  binary images, no data loading or logging), ``vae``'s default against ``--recipe conv``
-  and the two halves of the difference (``prior=normal``; ``blocks=0``), ``--rounds``
+  binary images, no data loading or logging), ``vae``'s default against ``--recipe conv``,
+  ``--recipe residual`` and the default with ``prior=normal``, ``--rounds``
   alternating rounds of 10 steps in one process; median CPU milliseconds per step.
 - ``one``: ``--model`` with ``--recipe`` and ``--set`` values (how the defaults were
   chosen: each row of the exploration table in RESULTS.md is one such run).
@@ -137,16 +138,16 @@ def part_vae(args: argparse.Namespace) -> None:
 
 def part_timing(args: argparse.Namespace) -> None:
     for index in range(args.rounds):
-        order = [("timing-vae", None), ("timing-conv", "conv")]
-        for tag, recipe in order if index % 2 == 0 else order[::-1]:
+        order = [("timing-vae", None), ("timing-conv", "conv"), ("timing-residual", "residual")]
+        for tag, recipe in order[index % 3:] + order[:index % 3]:
             run, record = train("vae", f"{tag}-round{index}", 0, args, recipe=recipe)
             save({**record, "tag": tag, "run": str(run)}, args)
 
 
 def part_steps(args: argparse.Namespace) -> None:
     spec = api.model_spec("vae")
-    variants = {"default": {}, "conv": spec.recipe("conv").config, "default, prior=normal": {"prior": "normal"},
-                "default, blocks=0": {"blocks": 0}}
+    variants = {"default": {}, "conv": spec.recipe("conv").config, "residual": spec.recipe("residual").config,
+                "default, prior=normal": {"prior": "normal"}}
     steppers = {}
     for name, values in variants.items():
         torch.manual_seed(0)
@@ -228,12 +229,13 @@ def report(args: argparse.Namespace) -> None:
         for key in ("epoch_wall_s", "epoch_cpu_s"):
             ratio = float(mean("vae", key)) / float(mean("vae-conv", key))
             print(f"time per epoch, vae / vae-conv ({key}): {ratio:.2f}")
-    if "timing-vae" in by_tag and "timing-conv" in by_tag:
+    if "timing-conv" in by_tag:
         for key in ("epoch_cpu_s", "epoch_wall_s"):
-            a = statistics.median(r[key] for r in by_tag["timing-vae"])
-            b = statistics.median(r[key] for r in by_tag["timing-conv"])
-            print(f"timing part, {len(by_tag['timing-vae'])} alternating rounds: {key} vae {a:.2f}, "
-                  f"conv {b:.2f}, ratio {a / b:.2f}")
+            base = statistics.median(r[key] for r in by_tag["timing-conv"])
+            for tag in [t for t in ("timing-vae", "timing-residual") if t in by_tag]:
+                a = statistics.median(r[key] for r in by_tag[tag])
+                print(f"timing part, {len(by_tag[tag])} rotating rounds: {key} {tag.removeprefix('timing-')} "
+                      f"{a:.2f}, conv {base:.2f}, ratio {a / base:.2f}")
     for tag in [t for t in by_tag if t.startswith("steps: ")]:
         row = by_tag[tag][-1]
         print(f"{tag}: {row['step_cpu_ms']:.1f} CPU ms per training step, {row['ratio_to_conv']:.2f}x conv")

@@ -112,5 +112,5 @@ def test_listed_next_to_the_gans_without_importing_torch():
 def test_config_defaults_are_the_default_recipe(model):
     spec = get_registry().resolve("models", model)
     defaults, recipe = spec.config().to_dict(), spec.recipe(None)
-    assert recipe.name == "residual" and recipe.config == {k: defaults[k] for k in recipe.config}
-    assert spec.recipe("conv").config["blocks"] == 0
+    assert recipe.name == "tuned" and recipe.config == {k: defaults[k] for k in recipe.config}
+    assert spec.recipe("residual").config["blocks"] == 1 and spec.recipe("conv").config["blocks"] == 0

@@ -35,9 +35,9 @@ class GaussianLatentConfig(ImageLikelihoodConfig):
     prior_components: int = field(50, help="mixture prior: number of Gaussian components", ge=1, le=65536)
     width: int = field(8, help="feature maps of the first encoder and last decoder convolution "
                                 "(doubled at each coarser level)", ge=1, le=4096)
-    blocks: int = field(1, help="residual blocks at the coarsest level of the encoder and of the decoder "
+    blocks: int = field(0, help="residual blocks at the coarsest level of the encoder and of the decoder "
                                 "(0: plain convolutions)", ge=0, le=64)
-    lr: float = field(5e-3, help="Adam learning rate", gt=0)
+    lr: float = field(8e-3, help="Adam learning rate", gt=0)
     weight_decay: float = field(0.0, help="decoupled weight decay (AdamW; 0: Adam)", ge=0)
     decay_start: float = field(0.5, help="fraction of the training steps after which the learning rate decays "
                                          "linearly to zero (1: never)", ge=0, le=1)
