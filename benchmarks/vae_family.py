@@ -50,7 +50,6 @@ same. Runs are kept under ``--runs`` (default: a temporary folder printed first)
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import os
 import statistics
@@ -200,7 +199,14 @@ def independent_prior_fid(run: Path, args: argparse.Namespace) -> float:
     """FID of samples whose codes are drawn independently with their usage frequencies (for scale)."""
     train_spec, held_out_spec = mnist_splits(args.data)
     model, spec = api.load_run(run), api.model_spec("vq-vae")
-    model.sample = functools.partial(model.sample, prior="independent")
+
+    class IndependentPrior(type(model)):
+        """The run's model, drawing each code independently whatever its prior has learned."""
+
+        def sample(self, n: int, seed: int | None = None, prior: str | None = None) -> torch.Tensor:
+            return super().sample(n, seed, prior="independent")
+
+    model.__class__ = IndependentPrior
     evaluation = Evaluation(["fid"], held_out_spec, model.data_request(), get_registry(), device=torch.device("cpu"),
                             num_samples=2000, classifier_data=train_spec)
     return evaluation.run(model, spec)[0].values["fid"]
