@@ -172,7 +172,7 @@ def train(
         raise GensynthError(f"resuming needs the run directory: pass {option('out', 'RUN_DIR')} (the run to continue)")
     run = RunDir(out) if out is not None else None
     main = writes_run_dir()  # the other processes of a multi-process run read the run but never write it
-    # A default runs/<model>-<n> is new: claimed by mkdir in _train, then locked by the Trainer.
+    # A default runs/<model>-<n> is new: claimed by mkdir in _train and locked there, then again by the Trainer.
     with RunLock(run.path, "gensynth train", enabled=main) if run is not None else contextlib.nullcontext():
         if main and run is not None:
             run.check_start(resume)
@@ -261,14 +261,19 @@ def _train(spec: ModelSpec, config: ModelConfig, data: DataSpecs, run: RunDir | 
         trainer = Trainer(net, dataset, run.path if run else DEFAULT_RUNS, opts, model_id=spec.id,
                           manager=registry.manager, hooks=hooks, progress=reporter, evaluate=evaluate, record=record,
                           runtime=runtime)
-        if run is None:  # a new runs/<model>-<n>, claimed by rank 0 once nothing before training refuses (mkdir is atomic)
-            run = RunDir(runtime.share(str(new_run_dir(DEFAULT_RUNS, spec.name)) if runtime.is_main else None))
-            trainer.run = run
-        if runtime.is_main:
-            _announce(reporter, spec, data, run, recorded, opts, threads_used, evaluate)
-            if threads_note:
-                reporter.note(threads_note)
-        return trainer.fit(resume=resume, extend=extend, allow_world_size_change=allow_world_size_change)
+        with contextlib.ExitStack() as claim:
+            if run is None:  # a new runs/<model>-<n>, claimed by rank 0 once nothing before training refuses
+                path = None
+                if runtime.is_main:  # locked at once: a start the Trainer refuses removes the folder it left empty
+                    path, created = new_run_dir(DEFAULT_RUNS, spec.name)
+                    claim.enter_context(RunLock(path, "gensynth train", created=created))
+                run = RunDir(runtime.share(str(path) if path is not None else None))
+                trainer.run = run
+            if runtime.is_main:
+                _announce(reporter, spec, data, run, recorded, opts, threads_used, evaluate)
+                if threads_note:
+                    reporter.note(threads_note)
+            return trainer.fit(resume=resume, extend=extend, allow_world_size_change=allow_world_size_change)
 
 
 def _training_threads(threads: int | None, recorded: dict | None) -> tuple[int, str]:

@@ -27,9 +27,11 @@ def invoke(*args):
 def test_new_run_folders_are_numbered_and_claimed_atomically(tmp_path):
     (tmp_path / "dcgan-3").mkdir()
     (tmp_path / "dcgan-x").mkdir()
-    assert new_run_dir(tmp_path, "dcgan").name == "dcgan-4"
+    assert new_run_dir(tmp_path, "dcgan") == (tmp_path / "dcgan-4", [tmp_path / "dcgan-4"])
+    assert new_run_dir(tmp_path / "runs" / "new", "vae")[1] == [tmp_path / "runs" / "new" / "vae-1",
+                                                               tmp_path / "runs" / "new", tmp_path / "runs"]
     claimed = []
-    workers = [threading.Thread(target=lambda: claimed.append(new_run_dir(tmp_path, "vae"))) for _ in range(8)]
+    workers = [threading.Thread(target=lambda: claimed.append(new_run_dir(tmp_path, "vae")[0])) for _ in range(8)]
     for worker in workers:
         worker.start()
     for worker in workers:
@@ -48,6 +50,24 @@ def test_training_without_out_never_collides_and_resume_needs_out(tmp_path, monk
         "Error: resuming needs the run directory: pass --out RUN_DIR (the run to continue)")
     refused = invoke("train", "mlp-gan", "--data", "ring8", "--steps", 0)
     assert refused.exit_code != 0 and sorted(os.listdir("runs")) == ["mlp-gan-1", "mlp-gan-2"]  # nothing claimed
+
+
+def test_a_start_the_trainer_refuses_leaves_no_default_run_folder(tmp_path, monkeypatch):
+    """The default runs/<model>-<n> is claimed before the Trainer's last checks; a refusal there removes it
+    (and runs/ when this command created it), but never a folder that was there before."""
+    from gensynth import Phase
+    from gensynth.plugins.gan.base import GAN
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(GAN, "training_phases", lambda self: [Phase("g", "nope", lambda batch, scratch: 0)])
+    args = ["train", "mlp-gan", "--data", "ring8", "--steps", 1, "--set", "hidden=8", "--set", "depth=1"]
+    refused = invoke(*args)
+    assert refused.exit_code == 1 and refused.output.splitlines()[-1] == (
+        "Error: model phase uses optimizer 'nope', but the model defines d, g")
+    assert not (tmp_path / "runs").exists()  # the run folder, and runs/ which this command created
+    (tmp_path / "runs" / "mlp-gan-1").mkdir(parents=True)  # someone else's
+    assert invoke(*args).exit_code == 1
+    assert os.listdir("runs") == ["mlp-gan-1"] and not os.listdir("runs/mlp-gan-1")
 
 
 def test_status_records_completed_and_failed_runs(tmp_path, monkeypatch):

@@ -9,8 +9,9 @@ timeout to get wrong. A second writer that finds the lock held is refused with
 one line naming the holder.
 
 * The lock file is removed when its owner releases it (and the run directory
-  too, when the owner created it and wrote nothing), so a refused command
-  leaves the run exactly as it was. Removal is safe against a writer that
+  too, when the owner created it, or claimed it just before taking the lock
+  (``created``: a new default ``runs/<model>-<n>``), and wrote nothing), so a
+  refused command leaves the run exactly as it was. Removal is safe against a writer that
   opened the old file just before: after taking the lock, a writer checks
   that the path still names the file it locked and starts over if not.
 * A process holds a run's lock once; taking it again in the same thread nests
@@ -33,7 +34,7 @@ import socket
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from gensynth._errors import GensynthError
 from gensynth._naming import option
@@ -107,17 +108,21 @@ class RunLock:
     """``with RunLock(run_dir, "gensynth train"):`` owns ``run_dir`` (created if missing) until the block ends.
 
     ``enabled=False`` makes it a no-op, for processes that do not write the run
-    (the non-main ranks of a multi-process run).
+    (the non-main ranks of a multi-process run). ``created`` are folders this
+    command made just before (``run_dir`` itself and its new parents, deepest
+    first); they are removed like the ones the lock creates.
     """
 
-    def __init__(self, run_dir: str | os.PathLike, command: str = "", *, enabled: bool = True) -> None:
+    def __init__(self, run_dir: str | os.PathLike, command: str = "", *, enabled: bool = True,
+                 created: Sequence[Path] = ()) -> None:
         self.path = Path(run_dir)
         self.command = command
         self.enabled = enabled
+        self.created = list(created)
 
     def __enter__(self) -> RunLock:
         if self.enabled:
-            acquire(self.path, self.command)
+            acquire(self.path, self.command, self.created)
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -125,8 +130,9 @@ class RunLock:
             release(self.path)
 
 
-def acquire(run_dir: Path, command: str = "") -> None:
-    """Take ``run_dir``'s lock or raise a one-line GensynthError naming its holder."""
+def acquire(run_dir: Path, command: str = "", created: Sequence[Path] = ()) -> None:
+    """Take ``run_dir``'s lock or raise a one-line GensynthError naming its holder; ``created``: see
+    :class:`RunLock` (ignored when the lock is already held, by whoever created the folder)."""
     key = _key(run_dir)
     with _guard:
         held = _held.get(key)
@@ -136,7 +142,7 @@ def acquire(run_dir: Path, command: str = "") -> None:
                                     f"wait for it to finish or choose another {option('out')} folder")
             held.depth += 1
             return
-        created = _make_dirs(run_dir)
+        created = [*_make_dirs(run_dir), *created]
         try:
             fd = _lock_file(run_dir)
         except BaseException:
@@ -168,13 +174,19 @@ def _key(run_dir: Path) -> Path:
     return Path(os.path.abspath(run_dir))
 
 
-def _make_dirs(run_dir: Path) -> list[Path]:
-    """Create ``run_dir`` and its missing parents; return those created, deepest first."""
+def missing_folders(path: Path) -> list[Path]:
+    """``path`` and its parents that do not exist, deepest first (what ``mkdir(parents=True)`` would create)."""
     missing = []
-    for folder in [run_dir, *run_dir.parents]:
+    for folder in [path, *path.parents]:
         if folder.exists():
             break
         missing.append(folder)
+    return missing
+
+
+def _make_dirs(run_dir: Path) -> list[Path]:
+    """Create ``run_dir`` and its missing parents; return those created, deepest first."""
+    missing = missing_folders(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     return missing
 

@@ -38,7 +38,7 @@ from gensynth._errors import GensynthError
 from gensynth._naming import option
 from gensynth._training.atomic import publish_dir_atomic, stale_temporaries, write_atomic, write_json_atomic
 from gensynth._training.layout import CONFIG, STATE_JSON, STATE_TENSORS, STATUS, STEP_DIR, WEIGHTS
-from gensynth._training.lock import LOCK_NAME
+from gensynth._training.lock import LOCK_NAME, missing_folders
 
 if TYPE_CHECKING:
     import torch
@@ -108,19 +108,22 @@ def read_json(path: Path, what: str) -> Any:
         raise GensynthError(f"{what} {path} is corrupt ({exc})") from None
 
 
-def new_run_dir(root: str | Path, name: str) -> Path:
+def new_run_dir(root: str | Path, name: str) -> tuple[Path, list[Path]]:
     """A new, empty folder ``root/<name>-<n>`` with the smallest ``n >= 1`` not taken, created now
-    (``mkdir`` is atomic, so two trainings started at once never get the same folder)."""
+    (``mkdir`` is atomic, so two trainings started at once never get the same folder); with the folders
+    created for it, deepest first (it, and ``root`` and its parents where missing), for
+    :class:`~gensynth._training.lock.RunLock` to remove should the start be refused."""
     root = Path(root)
     stem = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "run"
     taken = [int(m.group(1)) for child in (root.iterdir() if root.is_dir() else [])
              if (m := re.fullmatch(re.escape(stem) + r"-(\d+)", child.name))]
     number = max(taken, default=0) + 1
+    parents = missing_folders(root)
     while True:
         path = root / f"{stem}-{number}"
         try:
             path.mkdir(parents=True)
-            return path
+            return path, [path, *parents]
         except FileExistsError:
             number += 1
 
