@@ -14,8 +14,8 @@ from gensynth.cli.output import console, print_json
 @click.command()
 @click.argument("run_dirs", nargs=-1, required=True, type=click.Path(), metavar="RUN_DIR...")
 @click.option("--metrics", required=True, metavar="LIST",
-              help="Comma-separated: fid, kid, is, prc, mode_coverage, elbo, nll, translation, or a plugin's "
-                   "(see `gensynth plugins`).")
+              help="Comma-separated metric names: fid, kid, is, prc, mode_coverage, elbo, nll, reconstruction, "
+                   "code_usage, translation, or a plugin's (see `gensynth plugins`).")
 @click.option("--reference", metavar="SPEC",
               help="Data to compare with [default: the run's --data]; SPEC@START:END takes part of it (mnist:PATH@8000:).")
 @click.option("--num-samples", type=int, help="Generated samples per metric [default: each metric's, 10,000 or 2,500].")

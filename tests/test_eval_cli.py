@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from safetensors.torch import load_file
 
 from gensynth import api, hookimpl
+from gensynth._discovery.registry import get_registry
 from gensynth.cli.main import cli
 
 TINY_DCGAN = {"g_width": 8, "d_width": 8, "latent_dim": 16}
@@ -65,6 +66,8 @@ def test_evaluate_prints_a_table_and_writes_a_self_describing_report(runs):
     assert set(protocol["versions"]) == {"gensynth", "torch", "plugin:metrics"}
     kid = next(r for r in report["results"] if r["metric"] == "metrics:kid")
     assert kid["protocol"]["params"]["subset_size"] == 200 and set(kid["values"]) == {"kid", "kid_std"}
+    for result in report["results"]:  # what each metric reports is what its EvaluatorSpec.values declares
+        assert set(result["values"]) == set(get_registry().resolve("evaluators", result["metric"]).values)
 
 
 def test_same_inputs_give_the_same_numbers_from_the_cache(runs):
@@ -97,13 +100,18 @@ def test_mode_coverage_of_a_point_model(runs):
     result = evaluate(runs / "points", "--metrics", "mode_coverage", "--device", "cpu", "--json", "--no-save")
     assert result.exit_code == 0, result.output
     values = json.loads(result.stdout)[0]["results"][0]
-    assert set(values["values"]) == {"modes", "high_quality", "reverse_kl"}
+    assert set(values["values"]) == {"modes", "high_quality", "reverse_kl"} == set(
+        get_registry().resolve("evaluators", "mode_coverage").values)
     assert values["protocol"]["generated"]["num_samples"] == 2500
     assert values["protocol"]["mixture"] == {"modes": 8, "std": 0.01}
 
 
 @pytest.mark.parametrize("target,args,message", [
     ("dcgan", ["--metrics", "fidd"], "unknown evaluator 'fidd'; did you mean fid?"),
+    ("dcgan", ["--metrics", "fid,psnr"],
+     "Error: psnr is a value of metric reconstruction, not a metric: pass --metrics reconstruction (it reports mse, psnr)"),
+    ("dcgan", ["--metrics", "nope"], "unknown evaluator 'nope' (the metrics are code_usage, elbo, fid, is, kid, "
+                                     "mode_coverage, nll, prc, reconstruction, translation; see `gensynth plugins`)"),
     ("points", ["--metrics", "is"], "metric is does not apply to gan:mlp-gan: it needs generated images"),
     ("dcgan", ["--metrics", "elbo"], "metric elbo does not apply to gan:dcgan: it needs a model with a elbo() method"),
     ("dcgan", ["--metrics", "mode_coverage"], "metric mode_coverage does not apply to gan:dcgan"),

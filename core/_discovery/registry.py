@@ -97,8 +97,11 @@ class Registry:
     def _builtin_plugins(self) -> set[str]:
         return {r.name for r in self.manager.records if r.builtin and r.status == "ok"}
 
-    def resolve(self, kind: str, name: str) -> Any:
-        """Find a spec by ``plugin:name`` or by a short name: a built-in plugin's, else a unique one."""
+    def resolve(self, kind: str, name: str, *, choices: str = "") -> Any:
+        """Find a spec by ``plugin:name`` or by a short name: a built-in plugin's, else a unique one.
+
+        ``choices`` is what an unknown name is answered with besides the close matches
+        (e.g. ``the metrics are fid, kid``)."""
         items = self._items[kind]
         singular = KINDS[kind].kind
         if name in items:
@@ -121,7 +124,8 @@ class Registry:
         listing = "gensynth list-models" if kind == "models" else "gensynth plugins"
         idle = [r.name for r in self.manager.records if r.failed or r.status == "disabled"]
         also = f"; plugins that did not load may provide it ({', '.join(idle)}): `gensynth plugins` says why" if idle else ""
-        raise GensynthError(f"unknown {singular} {name!r}{hint} (see `{listing}`{also})")
+        offered = f"{choices}; " if choices else ""
+        raise GensynthError(f"unknown {singular} {name!r}{hint} ({offered}see `{listing}`{also})")
 
     def resolve_setting(self, kind: str, name: str, setting: str, choices: str) -> Any:
         """:meth:`resolve` the name that config field ``setting`` (``loss``, ``augment``) gives; a name no loaded

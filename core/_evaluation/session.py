@@ -62,7 +62,7 @@ def resolve_evaluators(names: Sequence[str], params: Mapping[str, Mapping[str, A
     """The evaluators ``names`` (ids or short names) built with their ``params``; unknown names are errors."""
     if not names:
         raise GensynthError(f"no metrics given: pass {option('metrics')}, e.g. fid,kid (see `gensynth plugins`)")
-    specs: list[EvaluatorSpec] = [registry.resolve("evaluators", name) for name in names]
+    specs: list[EvaluatorSpec] = [_metric_spec(name, registry) for name in names]
     if len({s.id for s in specs}) != len(specs):
         raise GensynthError(f"a metric is named twice in {','.join(names)}; name each once")
     by_name = {**{s.name: s for s in specs}, **{s.id: s for s in specs}}
@@ -80,6 +80,20 @@ def resolve_evaluators(names: Sequence[str], params: Mapping[str, Mapping[str, A
                                 f"its parameters are {', '.join(fields) or 'none'}")
         chosen.append((spec, cls.from_dict(values, model=f"metric {spec.name}")))
     return chosen
+
+
+def _metric_spec(name: str, registry: Registry) -> EvaluatorSpec:
+    """The metric ``name``; a name that is one of the values a metric reports (``psnr``) is refused
+    with that metric, any other unknown name with the metrics there are."""
+    metrics = registry.all("evaluators")
+    if not any(name in (spec.id, spec.name) for spec in metrics):
+        reporting = [spec for spec in metrics if name in spec.values]
+        if reporting:
+            spec = reporting[0]
+            raise GensynthError(f"{name} is a value of metric {spec.name}, not a metric: pass "
+                                f"{option('metrics', spec.name)} (it reports {', '.join(spec.values)})")
+    return registry.resolve("evaluators", name,
+                            choices=f"the metrics are {', '.join(sorted({spec.name for spec in metrics}))}")
 
 
 class Evaluation:

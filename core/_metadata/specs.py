@@ -175,9 +175,20 @@ class AugmentationSpec(Spec):
 
 @dataclasses.dataclass
 class EvaluatorSpec(Spec):
-    """A metric computed on a trained run."""
+    """A metric computed on a trained run.
+
+    ``values`` names what its ``compute`` reports (``("mse", "psnr")``), so that asking for a value
+    as if it were a metric (``--metrics psnr``) is answered with the metric that reports it.
+    """
 
     kind: ClassVar[str] = "evaluator"
+    values: tuple[str, ...] = ()
+
+    def validate(self) -> None:
+        super().validate()
+        if isinstance(self.values, str) or not all(isinstance(v, str) and v for v in self.values):
+            raise ValueError(f"evaluator {self.name!r}: values must be a tuple of value names, got {self.values!r}")
+        self.values = tuple(self.values)
 
 
 @dataclasses.dataclass
