@@ -125,6 +125,23 @@ class Reference:
         return self._cached[memo]
 
 
+def forked_rng(device: torch.device) -> contextlib.AbstractContextManager:
+    """A block after which torch's global generators (the CPU's and ``device``'s) are as before it."""
+    return torch.random.fork_rng(devices=[device.index or 0] if device.type == "cuda" else [])
+
+
+def build_extractor(spec: ExtractorSpec, setup: ExtractorSetup) -> FeatureExtractor:
+    """The extractor ``spec`` built for ``setup``, drawing no number from torch's global generators
+    (building a network draws its initial weights: never from a training's or an evaluation's streams).
+    A factory that gives anything but a :class:`FeatureExtractor` is an error for the plugin's author."""
+    with forked_rng(setup.device):
+        built = spec.load()(setup)
+    if not isinstance(built, FeatureExtractor):
+        raise GensynthError(f"extractor {spec.id} built a {type(built).__name__}, not a FeatureExtractor; "
+                            f"report this to the author of plugin {spec.plugin!r}")
+    return built
+
+
 class Extractor:
     """The feature extractor ``name``, built on first use for images shaped like the reference's."""
 
@@ -147,11 +164,7 @@ class Extractor:
         domain = getattr(self.reference.request, "domain", None)  # the domain of a source that holds several
         setup = ExtractorSetup(channels, size, self.device, self.weights, self.options, self.train_data, self.registry,
                                domain)
-        built = self.spec.load()(setup)
-        if not isinstance(built, FeatureExtractor):
-            raise GensynthError(f"extractor {self.spec.id} built a {type(built).__name__}, not a FeatureExtractor; "
-                                f"report this to the author of plugin {self.spec.plugin!r}")
-        return built
+        return build_extractor(self.spec, setup)
 
     def protocol(self) -> dict[str, Any]:
         return {"id": self.spec.id, "version": self.spec.version, "input": "images rounded to 8 bits",
@@ -242,8 +255,6 @@ class EvaluationContext:
     @contextlib.contextmanager
     def seeded(self, seed: int) -> Iterator[None]:
         """Run with torch's global generator seeded with ``seed``; its previous state is restored afterwards."""
-        device = self.model.device
-        devices = [device.index or 0] if device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices):
+        with forked_rng(self.model.device):
             torch.manual_seed(seed)
             yield

@@ -18,6 +18,7 @@ from torch import nn
 
 from gensynth._discovery.registry import get_registry
 from gensynth._errors import GensynthError
+from gensynth._evaluation.context import build_extractor
 from gensynth._evaluation.interfaces import ExtractorSetup, FeatureExtractor
 
 
@@ -34,11 +35,9 @@ def domain_classifier(data: str, *, channels: int, image_size: int, domain: str 
     """
     registry = get_registry()
     spec = registry.resolve("extractors", extractor)
-    device = torch.device(device)
-    setup = ExtractorSetup(channels, image_size, device, None, dict(options or {}), data, registry, domain)
-    with torch.random.fork_rng(devices=[device.index or 0] if device.type == "cuda" else []):
-        built = spec.load()(setup)  # building a network draws initial weights: never from the training's generator
-    if not isinstance(built, FeatureExtractor) or not built.has_logits:
+    setup = ExtractorSetup(channels, image_size, torch.device(device), None, dict(options or {}), data, registry, domain)
+    built = build_extractor(spec, setup)  # as an evaluation builds it, drawing nothing from the training's generators
+    if not built.has_logits:
         raise GensynthError(f"extractor {spec.id} gives no class logits, so it cannot classify domains; "
                             f"use extractor='classifier'")
     for value in vars(built).values():
