@@ -66,6 +66,19 @@ def test_several_runs_share_a_column_only_under_one_protocol(runs, tmp_path):
     assert "training.eval_samples" in comparison and "training.seed" in comparison  # the config differences
 
 
+def test_each_file_of_a_run_is_read_once(runs, tmp_path, monkeypatch):
+    from collections import Counter
+    from pathlib import Path
+
+    reads, read_text = Counter(), Path.read_text
+    monkeypatch.setattr(Path, "read_text", lambda self, *a, **k: reads.update([self]) or read_text(self, *a, **k))
+    result = CliRunner().invoke(cli, ["report", str(runs / "a"), "-o", str(tmp_path / "once.html")])
+    assert result.exit_code == 0, result.output
+    run_files = {path: count for path, count in reads.items() if runs / "a" in path.parents}
+    assert runs / "a" / "config.json" in run_files and any(p.parent.name == "eval" for p in run_files)
+    assert set(run_files.values()) == {1}, run_files
+
+
 def test_a_folder_that_is_no_run_is_one_line(tmp_path):
     result = CliRunner().invoke(cli, ["report", str(tmp_path), "-o", str(tmp_path / "r.html")])
     assert result.exit_code == 1 and result.output.startswith("Error: ") and len(result.output.splitlines()) == 1

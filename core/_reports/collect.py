@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 from pathlib import Path
 from typing import Any
 
 from gensynth._errors import GensynthError
-from gensynth._training.catalog import RunSummary, evaluation_reports, summarize
+from gensynth._training.catalog import RunSummary, evaluation_reports, read_run_config, summarize
 
 _PREVIEW = re.compile(r"^(?:(?P<kind>.+)-)?step-(?P<step>\d+)\.png$")
 #: Preview pictures shown per kind, spread evenly over training (the last always included).
@@ -66,10 +65,11 @@ def scalars(logs_dir: Path) -> dict[str, list[tuple[int, float]]]:
     return out
 
 
-def latest_results(run_dir: Path) -> list[dict[str, Any]]:
-    """The newest result of each (metric, protocol id) over all of the run's evaluation reports."""
+def latest_results(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The newest result of each (metric, protocol id) over all of a run's evaluation ``reports``
+    (:func:`~gensynth._training.catalog.evaluation_reports`, oldest first)."""
     newest: dict[tuple[str, str], dict[str, Any]] = {}
-    for report in evaluation_reports(run_dir):
+    for report in reports:
         for result in report["results"]:
             key = (result.get("metric", "?"), result.get("protocol_id", "?"))
             newest[key] = {**result, "step": report.get("run", {}).get("step"), "created": report.get("created", "")}
@@ -79,9 +79,10 @@ def latest_results(run_dir: Path) -> list[dict[str, Any]]:
 def collect(run_dir: str | Path) -> RunRecord:
     """What the report shows about the run in ``run_dir``; a GensynthError when it is not a run."""
     path = Path(run_dir)
-    summary = summarize(path)
-    if summary is None:
+    config = read_run_config(path)
+    if config is None:
         raise GensynthError(f"{path} is not a gensynth run (no readable config.json); "
                             f"`gensynth runs` lists the runs below a folder")
-    config = json.loads((path / "config.json").read_text())
-    return RunRecord(summary, config, previews(path / "samples"), scalars(path / "logs"), latest_results(path))
+    reports = evaluation_reports(path)
+    summary = summarize(path, config=config, reports=reports)
+    return RunRecord(summary, config, previews(path / "samples"), scalars(path / "logs"), latest_results(reports))

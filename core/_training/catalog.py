@@ -58,11 +58,21 @@ def evaluation_reports(run_dir: Path) -> list[dict[str, Any]]:
     return sorted(reports, key=lambda r: (str(r.get("created", "")), r.get("run", {}).get("step") or 0))
 
 
-def summarize(run_dir: str | Path) -> RunSummary | None:
-    """The summary of the run in ``run_dir``; None when it holds no gensynth run."""
+def read_run_config(run_dir: str | Path) -> dict[str, Any] | None:
+    """The ``config.json`` of the run in ``run_dir``; None when it holds no gensynth run."""
+    config = _read_json(Path(run_dir) / CONFIG)
+    return config if isinstance(config, dict) and isinstance(config.get("model"), dict) else None
+
+
+def summarize(run_dir: str | Path, *, config: dict[str, Any] | None = None,
+              reports: list[dict[str, Any]] | None = None) -> RunSummary | None:
+    """The summary of the run in ``run_dir``; None when it holds no gensynth run.
+
+    ``config`` (:func:`read_run_config`) and ``reports`` (:func:`evaluation_reports`) are the run's,
+    where the caller has read them already, so that one command reads each file once."""
     run_dir = Path(run_dir)
-    config = _read_json(run_dir / CONFIG)
-    if not (isinstance(config, dict) and isinstance(config.get("model"), dict)):
+    config = read_run_config(run_dir) if config is None else config
+    if config is None:
         return None
     total = config.get("training", {}).get("steps")
     checkpoints = RunDir(run_dir).checkpoints()
@@ -75,7 +85,7 @@ def summarize(run_dir: str | Path) -> RunSummary | None:
         status, error = ("completed" if total and step >= total else "interrupted"), ""
     touched = [p.stat().st_mtime for p in (run_dir / STATUS, run_dir / CONFIG) if p.exists()]
     touched += [checkpoints[-1][1].stat().st_mtime] if checkpoints else []
-    reports = evaluation_reports(run_dir)
+    reports = evaluation_reports(run_dir) if reports is None else reports
     latest = reports[-1] if reports else {}
     return RunSummary(run_dir, config["model"].get("id", "?"), step, total, status,
                       max(0.0, time.time() - max(touched)), error, latest.get("results", []),
