@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import math
-import os
 import re
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -16,18 +14,19 @@ import torch
 from PIL import Image
 from safetensors.torch import load_file, save_file
 
-from gensynth import Features, FeatureExtractor, api, hookimpl
+from gensynth import Features, FeatureExtractor, api
 from gensynth._data.dataset import TensorData
 from gensynth._data.domains import DomainBatches, load_model_data, open_batches, steps_per_epoch
 from gensynth._data.loader import BatchStream
 from gensynth._metadata.request import DataRequest
-from gensynth._errors import GensynthError, TrainingInterrupted
+from gensynth._errors import GensynthError
 from gensynth.plugins.cyclegan.config import CycleGANConfig, receptive_field
 from gensynth.plugins.cyclegan.model import CycleGAN
 from gensynth._training.schedules import linear_decay
 from gensynth.plugins.cyclegan.networks import ResnetBlock, patch_discriminator
 from gensynth.plugins.cyclegan.pool import ImagePool
 from gensynth.plugins.cyclegan.semantic import SemanticConsistency, semantic_consistency
+from resume_support import train_interrupted_then_resumed
 from gensynth.plugins.metrics import classifier
 from gensynth._discovery.registry import get_registry
 from gensynth._training.rundir import RunDir
@@ -304,27 +303,13 @@ def test_multi_domain_data_and_its_errors(unpaired):
 # -- training -------------------------------------------------------------------
 
 
-class CtrlCAt:
-    """Lifecycle hook that presses Ctrl-C once training reaches ``step``."""
-
-    def __init__(self, step: int) -> None:
-        self.step = step
-
-    @hookimpl
-    def on_step_end(self, step):
-        if step == self.step:
-            os.kill(os.getpid(), signal.SIGINT)
-
-
 def test_resume_is_bit_exact_with_pools_and_schedule(tmp_path, unpaired):
     """A run interrupted at step 3 of 6 and resumed ends exactly as one that ran through
     (the learning rate decays over the same 6 steps in both)."""
     common = dict(config=TINY, batch_size=3, seed=1, device="cpu", checkpoint_every=100, sample_every=3, log_every=1)
     data = f"unpaired:{unpaired}"
     api.train("cyclegan", data, tmp_path / "once", steps=6, **common)
-    with pytest.raises(TrainingInterrupted, match="interrupted at step 3"):
-        api.train("cyclegan", data, tmp_path / "split", steps=6, hooks=[CtrlCAt(3)], **common)
-    api.train("cyclegan", data, tmp_path / "split", steps=6, resume=True, **common)
+    train_interrupted_then_resumed("cyclegan", data, tmp_path / "split", steps=6, stop_at=3, **common)
 
     runs = [RunDir(tmp_path / name) for name in ("once", "split")]
     weights = [load_file(str(run.weights_path)) for run in runs]
@@ -349,9 +334,7 @@ def test_resume_with_the_semantic_loss_is_exact_and_the_classifier_is_not_saved(
                   sample_every=100, log_every=1)
     data = {"a": "digits@:40", "b": "digits@40:80"}  # labelled domains: one classifier each
     api.train("cyclegan", data, tmp_path / "once", steps=3, **common)  # trains the classifiers: a cache miss
-    with pytest.raises(TrainingInterrupted, match="interrupted at step 2"):  # finds them in the cache: a hit
-        api.train("cyclegan", data, tmp_path / "split", steps=3, hooks=[CtrlCAt(2)], **common)
-    api.train("cyclegan", data, tmp_path / "split", steps=3, resume=True, **common)
+    train_interrupted_then_resumed("cyclegan", data, tmp_path / "split", steps=3, stop_at=2, **common)  # a cache hit
     runs = [RunDir(tmp_path / name) for name in ("once", "split")]
     weights = [load_file(str(run.weights_path)) for run in runs]
     assert weights[0].keys() == {k for k in CycleGAN(CycleGANConfig(**TINY)).state_dict()}

@@ -15,7 +15,6 @@ from PIL import Image
 from safetensors.torch import load_file
 
 from gensynth import GensynthError, api
-from gensynth._errors import TrainingInterrupted
 from gensynth.cli.main import cli
 from gensynth._discovery.registry import get_registry
 from gensynth._training.rundir import RunDir
@@ -23,7 +22,8 @@ from gensynth.plugins.cyclegan.config import Pix2PixConfig, receptive_field
 from gensynth.plugins.cyclegan.pix2pix import Pix2Pix, jittered
 from gensynth.plugins.cyclegan.unet import unet_generator
 from gensynth.plugins.metrics import classifier
-from test_cyclegan import CtrlCAt, seen_squares
+from resume_support import train_interrupted_then_resumed
+from test_cyclegan import seen_squares
 
 TINY = {"image_size": 16, "channels_a": 1, "channels_b": 1, "ngf": 4, "ndf": 4}
 
@@ -149,9 +149,7 @@ def test_resume_is_bit_exact_with_jitter_dropout_and_batch_norm(tmp_path):
                   checkpoint_every=100, sample_every=100, log_every=1)
     data = "edges:digits@:12"
     api.train("pix2pix", data, tmp_path / "once", steps=4, **common)
-    with pytest.raises(TrainingInterrupted, match="interrupted at step 2"):
-        api.train("pix2pix", data, tmp_path / "split", steps=4, hooks=[CtrlCAt(2)], **common)
-    api.train("pix2pix", data, tmp_path / "split", steps=4, resume=True, **common)
+    train_interrupted_then_resumed("pix2pix", data, tmp_path / "split", steps=4, stop_at=2, **common)
     runs = [RunDir(tmp_path / name) for name in ("once", "split")]
     weights = [load_file(str(run.weights_path)) for run in runs]
     assert any(k.endswith("running_mean") for k in weights[0])

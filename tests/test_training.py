@@ -15,10 +15,10 @@ from safetensors.torch import load_file
 
 from gensynth import api, hookimpl
 from gensynth._training.atomic import write_bytes_atomic
-from gensynth._errors import GensynthError, NonFiniteLoss, TrainingInterrupted
+from gensynth._errors import GensynthError, NonFiniteLoss
 from gensynth._training.rundir import RunDir
 from installed_plugins import env_with
-from test_cyclegan import CtrlCAt
+from resume_support import train_interrupted_then_resumed
 
 TINY_DCGAN = {"g_width": 8, "d_width": 8, "latent_dim": 16}
 
@@ -46,9 +46,7 @@ def test_resume_is_bit_exact(tmp_path, model, data, config):
     schedules over the 12 steps (the GANs' ``decay_start``) included."""
     common = dict(config=config, batch_size=16, seed=3, device="cpu", checkpoint_every=100, sample_every=5, log_every=2)
     api.train(model, data, tmp_path / "once", steps=12, **common)
-    with pytest.raises(TrainingInterrupted, match="interrupted at step 6"):
-        api.train(model, data, tmp_path / "split", steps=12, hooks=[CtrlCAt(6)], **common)
-    api.train(model, data, tmp_path / "split", steps=12, resume=True, **common)
+    train_interrupted_then_resumed(model, data, tmp_path / "split", steps=12, stop_at=6, **common)
     assert_identical(weights(tmp_path / "once"), weights(tmp_path / "split"))
     once = RunDir(tmp_path / "once").load_checkpoint(RunDir(tmp_path / "once").latest_checkpoint()[1])[1]
     split = RunDir(tmp_path / "split").load_checkpoint(RunDir(tmp_path / "split").latest_checkpoint()[1])[1]

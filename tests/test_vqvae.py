@@ -14,12 +14,11 @@ from PIL import Image
 
 from gensynth import Phase, api
 from gensynth.cli.main import cli
-from gensynth._errors import TrainingInterrupted
 from gensynth.plugins.vae import VQ_TEST_CONFIG
 from gensynth.plugins.vae.config import VQVAEConfig
 from gensynth.plugins.vae.quantizer import VectorQuantizer, perplexity
 from gensynth.plugins.vae.vqvae import VQVAE
-from test_cyclegan import CtrlCAt
+from resume_support import train_interrupted_then_resumed
 from test_training import assert_identical, weights
 
 COMMON = dict(config=VQ_TEST_CONFIG, batch_size=16, seed=3, device="cpu", checkpoint_every=100, sample_every=4,
@@ -106,9 +105,7 @@ def run(tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize("stop_at", [2, 6])  # stage 1 is steps 1-4, stage 2 steps 5-8
 def test_resume_is_exact_in_either_stage(run, tmp_path, stop_at):
-    with pytest.raises(TrainingInterrupted, match=f"interrupted at step {stop_at}"):
-        api.train("vq-vae", "digits", tmp_path / "split", steps=8, hooks=[CtrlCAt(stop_at)], **COMMON)
-    api.train("vq-vae", "digits", tmp_path / "split", steps=8, resume=True, **COMMON)
+    train_interrupted_then_resumed("vq-vae", "digits", tmp_path / "split", steps=8, stop_at=stop_at, **COMMON)
     assert_identical(weights(run), weights(tmp_path / "split"))
 
 
