@@ -81,8 +81,9 @@ def _check(run_dir: str, n: int | None, seed: int, interpolate: bool, steps: int
     if interpolate:
         if steps < 2:
             raise GensynthError(f"--steps must be at least 2 (the two ends of each row), got {steps}")
-        if (n or 8) * steps > GRID_MAX:
-            raise GensynthError(f"-n {n} rows of --steps {steps} images make more than {GRID_MAX:,} images; "
+        rows = n or 8
+        if rows * steps > GRID_MAX:
+            raise GensynthError(f"-n {rows} rows of --steps {steps} images make more than {GRID_MAX:,} images; "
                                 f"use fewer rows or steps")
     elif (n or 64) > SAMPLES_MAX:
         raise GensynthError(f"-n is at most {SAMPLES_MAX:,} samples per command, got {n:,}; run several commands "
