@@ -15,18 +15,11 @@ Evaluation is the VAE's: ``elbo(x)`` and ``log_likelihood(x, k)``.
 
 from __future__ import annotations
 
-import math
-
 import torch
 
 from gensynth import Batch
 from gensynth.plugins.vae.config import IWAEConfig
-from gensynth.plugins.vae.vae import VAE
-
-
-def importance_bound(log_weights: torch.Tensor) -> torch.Tensor:
-    """``log mean_i exp(w_i)`` of log-weights (N, k): the k-sample bound of each image (N,)."""
-    return torch.logsumexp(log_weights, dim=1) - math.log(log_weights.shape[1])
+from gensynth.plugins.vae.vae import VAE, importance_bound
 
 
 class IWAE(VAE):

@@ -31,6 +31,11 @@ from gensynth.plugins.vae.priors import LOG_2PI, GaussianMixture, StandardNormal
 MAX_DECODED_VALUES = 1 << 22
 
 
+def importance_bound(log_weights: torch.Tensor) -> torch.Tensor:
+    """``log mean_i exp(w_i)`` of log-weights (N, k): the k-sample bound of each image (N,)."""
+    return torch.logsumexp(log_weights, dim=1) - math.log(log_weights.shape[1])
+
+
 class VAE(Model):
     """Convolutional VAE for 28, 32 or 64 px grey or RGB images."""
 
@@ -196,4 +201,4 @@ class VAE(Model):
     @torch.no_grad()
     def log_likelihood(self, x: torch.Tensor, k: int) -> torch.Tensor:
         """Importance-sampled log p(x) per image (N,) in nats, from ``k`` posterior samples (Burda et al. 2016)."""
-        return torch.logsumexp(self.log_weights(x.to(self.device), k), dim=1) - math.log(k)
+        return importance_bound(self.log_weights(x.to(self.device), k))
