@@ -47,7 +47,7 @@ class TrainOptions:
     eval_samples: int = field(0, help="generated samples per evaluation (0: each metric's default)", ge=0)
 
     def __post_init__(self) -> None:
-        check_options(vars(self))
+        self.validate()
 
     def validate(self) -> None:
         """Check every option (they are checked when built; this checks again after a change)."""
