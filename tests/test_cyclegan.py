@@ -208,6 +208,12 @@ def test_semantic_judges_follow_the_labelled_domains():
         SemanticConsistency.from_data({"a": {"num_classes": None}, "b": {}}, ("a2b",), 1, 28)
     with pytest.raises(GensynthError, match="they have 10 and 7 classes"):
         SemanticConsistency.from_data({**facts, "b": {"source": "d", "num_classes": 7}}, ("a2b",), 1, 28)
+    joint = SemanticConsistency.from_data(facts, ("a2b", "b2a"), 1, 28, judge="both")
+    assert joint.judges == {d: ("both", "join:[mnist:X]+[digits]") for d in ("a2b", "b2a")}  # one for both styles
+    with pytest.raises(GensynthError, match="semantic_judge=both trains its judge on every domain's labels, and "
+                                            "domain b has none"):
+        SemanticConsistency.from_data({**facts, "b": {"source": "folder:Y", "num_classes": None}}, ("a2b",), 1, 28,
+                                      judge="both")
     model = CycleGAN(CycleGANConfig(**TINY, lambda_semantic=1.0))
     with pytest.raises(GensynthError, match=r"needs the facts of the training data: call model.bind_data\(info\)"):
         model.training_phases()[0].loss(batch(model.config), {})

@@ -45,8 +45,42 @@ def test_builtin_plugin_registers_every_source(registry):
     record = registry.manager.record("datasets")
     assert record is not None and record.status == "ok", record and record.status_text
     assert {s.usage for s in registry.all("datasets") if s.plugin == "datasets"} == {
-        "digits", "mnist:PATH", "folder:PATH", "unpaired:PATH", "paired:PATH", "edges:SPEC", "torchvision:NAME:ROOT",
+        "digits", "mnist:PATH", "folder:PATH", "unpaired:PATH", "paired:PATH", "edges:SPEC", "join:[SPEC]+[SPEC]",
+        "torchvision:NAME:ROOT",
         "ring8", "grid25"}
+
+
+def test_join_puts_sources_together_in_the_model_format(registry, class_folder, tmp_path):
+    request = DataRequest(image_size=16, channels=1)
+    joined = load_data("join:[digits@:10] + [digits@-5:]", request, registry)
+    whole = load_data("digits", request, registry)
+    assert torch.equal(joined.x, torch.cat([whole.x[:10], whole.x[-5:]])) and joined.num_classes == 10
+    assert torch.equal(joined.y, torch.cat([whole.y[:10], whole.y[-5:]]))
+    assert len(load_data("join:[digits@:10]+[digits@:10]@5:", request, registry)) == 15  # a range on the whole
+    flat = tmp_path / "flat"
+    save(flat / "a.png", "L", (8, 8), 255)
+    mixed = load_data(f"join:[digits@:3]+[folder:{flat}]", request, registry)
+    assert mixed.num_classes is None and mixed.y is None and len(mixed) == 4 and (mixed.x[3] == 1).all()
+    with pytest.raises(GensynthError, match="joins sources with 3 and 10 classes; join sources that share"):
+        load_data(f"join:[digits]+[folder:{class_folder}]", request, registry)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("join:[digits]", r"join:\[digits\] must list two or more specs in brackets joined by \+"),
+    ("join:digits+digits", "must list two or more specs in brackets"),
+    ("join:[digits]+[digits]x", "must list two or more specs in brackets"),
+    ("join:[digits]+[ring8]", "data='ring8' gives points but this model needs images"),
+    ("join:[digits]+[mnist:MNIST]", "joins samples of shapes 1x4x4 and 1x28x28; ask for one format"),
+    ("join:[digits]+[digits]", None),
+])
+def test_join_errors(registry, text, message, tmp_path):
+    write_mnist(tmp_path, "t10k", 3)  # 4x4 px
+    text = text.replace("MNIST", str(tmp_path))
+    if message is None:
+        assert len(load_data(text, DataRequest(image_size=8, channels=1), registry)) == 2 * 1797
+        return
+    with pytest.raises(GensynthError, match=message):
+        load_data(text, DataRequest(kind="image", image_size=None if "mnist" in text else 8, channels=1), registry)
 
 
 def test_spec_forms(registry, tmp_path):

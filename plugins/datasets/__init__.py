@@ -38,6 +38,11 @@ def register_datasets(register):
                              "e.g. edges:mnist:PATH",
     ))
     register(DatasetSpec(
+        name="join", argument="[SPEC]+[SPEC]", target="gensynth.plugins.datasets.join:load",
+        summary="several sources' samples together, each loaded in the model's format, e.g. "
+                "join:[mnist:PATH@:8000]+[digits@:1400]",
+    ))
+    register(DatasetSpec(
         name="torchvision", argument="NAME:ROOT", target="gensynth.plugins.datasets.torchvision_datasets:load",
         summary="a torchvision dataset class (MNIST, FashionMNIST, CIFAR10, ...) stored under ROOT (train split)",
     ))
