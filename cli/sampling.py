@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-GRID_MAX = 10_000
-"""The most samples in one grid PNG (and drawn in one call); more need --out-dir and are drawn in chunks."""
+from gensynth._training.options import GRID_MAX
 SAMPLES_MAX = 1_000_000
 """The most samples one command writes."""
 

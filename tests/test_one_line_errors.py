@@ -150,6 +150,14 @@ def test_every_numeric_field_of_the_built_in_models_declares_its_range():
                 assert info.bounds, f"{spec.id}: {info.name} has no declared bounds"
 
 
+def test_a_training_preview_holds_at_most_one_sample_grid():
+    from gensynth._training.options import GRID_MAX, check_options
+
+    check_options({"preview_samples": GRID_MAX})
+    with pytest.raises(GensynthError, match=rf"preview_samples must be .*{GRID_MAX}.*, got {GRID_MAX + 1}"):
+        check_options({"preview_samples": GRID_MAX + 1})
+
+
 def test_sample_draws_large_counts_in_chunks(tmp_path, monkeypatch):
     run = tmp_path / "v"
     api.train("vae", "digits", run, steps=1, device="cpu", config={"width": 4, "latent_dim": 4})

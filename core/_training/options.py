@@ -23,6 +23,9 @@ MAX_SEED = 2**32 - 1
 """The largest seed a user gives (NumPy's range), which leaves room for the seeds derived from it."""
 GENERATOR_SEEDS = 2**64 - 1
 """The largest seed a ``torch.Generator`` takes (what ``Model.sample`` accepts, for derived seeds)."""
+GRID_MAX = 10_000
+"""The most images in one grid PNG: a training preview (``preview_samples``) and a ``gensynth sample`` grid
+(which draws its samples in chunks of this many)."""
 PERIODIC = "every N steps and at the last step; 0: at the last step only"
 
 
@@ -38,7 +41,7 @@ class TrainOptions:
     checkpoint_every: int = field(500, help=f"save a checkpoint {PERIODIC}", ge=0)
     keep_checkpoints: int = field(3, help="keep the newest K checkpoints (0: keep every one)", ge=0)
     preview_samples: int = field(0, help="samples in each sample grid (0: 64 images, or 2,500 points for point "
-                                         "data)", ge=0, le=10_000)
+                                         "data)", ge=0, le=GRID_MAX)
     device: str = field("auto", help="auto, cpu, cuda, cuda:N or mps")
     precision: str = field("fp32", help="autocast precision", choices=("fp32", "bf16", "fp16"))
     eval_every: int = field(0, help=f"evaluate eval_metrics {PERIODIC}", ge=0)
