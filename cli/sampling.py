@@ -22,7 +22,8 @@ SAMPLES_MAX = 1_000_000
 @click.option("--linear", is_flag=True, help="With --interpolate: straight lines instead of spherical (slerp) paths.")
 @click.option("--truncation", type=float, metavar="PSI",
               help="Truncation trick (models with the 'truncation' capability): codes pulled towards the mean "
-                   "latent, mean + PSI * (z - mean); 1 samples the prior, 0 gives the mean latent's image.")
+                   "latent, mean + PSI * (z - mean), PSI in [0, 1]; 1 samples the prior, 0 gives the mean latent's "
+                   "image.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Grid PNG [default: RUN_DIR/sample.png].")
 @click.option("--out-dir", type=click.Path(file_okay=False), help="Also write each sample as its own PNG here.")
 @click.option("--nrow", type=int, help="Images per grid row.")
@@ -34,7 +35,7 @@ def sample(run_dir, n, seed, label, interpolate, steps, linear, truncation, outp
     10,000 samples are drawn at once (the grid shows them); more are drawn in
     chunks of 10,000 whose seeds derive from --seed, and written to --out-dir.
     """
-    output, record = _check(run_dir, n, seed, interpolate, steps, output, out_dir, nrow)
+    output, record = _check(run_dir, n, seed, interpolate, steps, truncation, output, out_dir, nrow)
 
     from gensynth.cli.runs import open_run
     from gensynth._models.images import POINT_PREVIEW_SAMPLES, Mixture, as_images, save_each, save_grid
@@ -63,12 +64,13 @@ def sample(run_dir, n, seed, label, interpolate, steps, linear, truncation, outp
         click.echo(f"Wrote {written} PNGs to {out_dir}", err=True)
 
 
-def _check(run_dir: str, n: int | None, seed: int, interpolate: bool, steps: int, output: str | None,
-           out_dir: str | None, nrow: int | None) -> tuple[str, dict]:
+def _check(run_dir: str, n: int | None, seed: int, interpolate: bool, steps: int, truncation: float | None,
+           output: str | None, out_dir: str | None, nrow: int | None) -> tuple[str, dict]:
     """Everything checked before torch loads; returns the grid's path and the run's ``config.json``."""
     from pathlib import Path
 
     from gensynth._errors import GensynthError
+    from gensynth._metadata.capabilities import check_truncation
     from gensynth._training.options import check_seed
     from gensynth._training.rundir import RunDir
 
@@ -77,6 +79,8 @@ def _check(run_dir: str, n: int | None, seed: int, interpolate: bool, steps: int
     check_seed(seed)
     if nrow is not None and nrow < 1:
         raise GensynthError(f"--nrow must be at least 1, got {nrow}")
+    if truncation is not None:
+        check_truncation(truncation)
     if interpolate:
         if steps < 2:
             raise GensynthError(f"--steps must be at least 2 (the two ends of each row), got {steps}")

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from gensynth._discovery.hookspecs import hookimpl
 from gensynth._errors import GensynthError
-from gensynth._metadata.capabilities import CONDITIONAL, LATENT, RECONSTRUCT, TRANSLATE, TRUNCATION
+from gensynth._metadata.capabilities import CONDITIONAL, LATENT, RECONSTRUCT, TRANSLATE, TRUNCATION, check_truncation
 from gensynth._metadata.config import ModelConfig, field
 from gensynth._metadata.recipes import Recipe
 from gensynth._metadata.request import DataRequest
@@ -84,7 +84,7 @@ __all__ = [
     "__version__", "PLUGIN_API_VERSION", "GensynthError", "hookimpl",
     "ModelSpec", "LossSpec", "AugmentationSpec", "EvaluatorSpec", "ExtractorSpec", "DatasetSpec",
     "ModelConfig", "field", "Recipe", "DataRequest",
-    "CONDITIONAL", "LATENT", "RECONSTRUCT", "TRANSLATE", "TRUNCATION",
+    "CONDITIONAL", "LATENT", "RECONSTRUCT", "TRANSLATE", "TRUNCATION", "check_truncation",
     *_LAZY,
 ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -54,9 +55,13 @@ def test_truncation_zero_gives_the_mean_latents_image(name):
                        model.sample(n, seed=1, **labels_for(model, n)))
 
 
-def test_truncation_outside_zero_to_one_is_a_clear_error():
-    with pytest.raises(GensynthError, match=r"truncation must lie in \[0, 1\]"):
-        MODELS["dcgan"]().sample(2, seed=0, truncation=1.5)
+@pytest.mark.parametrize("psi", [1.5, -0.5, float("nan"), float("inf"), "0.5", True])
+def test_truncation_outside_zero_to_one_is_a_clear_error(psi):
+    model = MODELS["dcgan"]()
+    for method in (model.sample, model.sample_latents):
+        with pytest.raises(GensynthError, match=r"^truncation must lie in \[0, 1\] \(1: no truncation, 0: the mean "
+                                                rf"latent for every sample\), got {re.escape(repr(psi))}$"):
+            method(2, seed=0, truncation=psi)
 
 
 def test_a_conditional_gan_decodes_codes_only_with_labels():
@@ -97,7 +102,11 @@ def test_sample_interpolates_and_truncates_a_gan(gan_runs, tmp_path):
 
 @pytest.mark.parametrize("run, args, message", [
     ("vae", ["--truncation", "0.5"], "--truncation needs a model with the 'truncation' capability"),
-    ("dcgan", ["--truncation", "2"], "truncation must lie in [0, 1]"),
+    ("dcgan", ["--truncation", "2"], "--truncation must lie in [0, 1] (1: no truncation, 0: the mean latent for "
+                                     "every sample), got 2.0"),
+    ("dcgan", ["--truncation", "nan"], "--truncation must lie in [0, 1]"),
+    ("dcgan", ["--truncation", "-inf"], "--truncation must lie in [0, 1]"),
+    ("vae", ["--truncation", "-0.1"], "--truncation must lie in [0, 1]"),  # the value is checked first
 ])
 def test_truncation_errors_are_one_line(gan_runs, run, args, message):
     result = invoke("sample", gan_runs[run], *args)

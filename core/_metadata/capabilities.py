@@ -18,6 +18,7 @@ lacks one gets a clear error naming the installed models that have it:
     towards the model's mean latent, ``mean + psi * (z - mean)`` (the truncation trick:
     ``psi = 1`` is the prior, ``psi = 0`` the mean latent itself), and
     ``sample(n, seed, truncation=psi)`` decodes those codes. Trades variety for fidelity.
+    ``psi`` lies in [0, 1] (:func:`check_truncation`).
 ``"reconstruct"``
     ``reconstruct(x) -> images`` of ``x``'s shape: the model's reconstruction of a batch.
 ``"translate"``
@@ -30,7 +31,10 @@ lacks one gets a clear error naming the installed models that have it:
 
 from __future__ import annotations
 
+import numbers
+
 from gensynth._errors import GensynthError
+from gensynth._naming import option
 from gensynth._metadata.specs import ModelSpec
 
 CONDITIONAL = "conditional"
@@ -57,3 +61,19 @@ def check_label(label: int, num_classes: int) -> None:
     """Raise a GensynthError when ``label`` is not a class of a model with ``num_classes`` classes."""
     if not 0 <= label < num_classes:
         raise GensynthError(f"label {label} is out of range: this model knows classes 0..{num_classes - 1}")
+
+
+def check_truncation(psi: float) -> float:
+    """``psi`` as a float when it is a truncation for the ``"truncation"`` capability, else a GensynthError.
+
+    The truncation trick (BigGAN, StyleGAN) pulls codes towards the mean latent,
+    ``mean + psi * (z - mean)``: ``psi`` in [0, 1], 1 the prior itself, 0 the mean
+    latent for every sample. A larger ``psi`` would push codes away from the mean,
+    outside the prior the generator learned, and a negative one mirrors them through
+    it; both, NaN and infinities are refused, so a model's methods and the command
+    line (checked before anything loads) accept the same values.
+    """
+    if isinstance(psi, bool) or not isinstance(psi, numbers.Real) or not 0 <= psi <= 1:
+        raise GensynthError(f"{option('truncation')} must lie in [0, 1] (1: no truncation, 0: the mean latent for "
+                            f"every sample), got {psi!r}")
+    return float(psi)

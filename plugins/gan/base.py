@@ -27,7 +27,7 @@ from torch import nn
 
 from gensynth import (
     Augmentation, Batch, GensynthError, Model, Phase, build_augmentation, build_loss, check_data_classes,
-    checked_labels, class_rows, linear_decay_schedulers, uniform_labels,
+    check_truncation, checked_labels, class_rows, linear_decay_schedulers, uniform_labels,
 )
 from gensynth.plugins.gan.config import GANConfig
 from gensynth.plugins.gan.ema import moving_average, update_average
@@ -161,8 +161,7 @@ class GAN(Model):
 
     def truncate(self, z: torch.Tensor, truncation: float) -> torch.Tensor:
         """The truncation trick: ``mean + psi * (z - mean)`` for ``psi`` in [0, 1] (1: ``z`` itself)."""
-        if not 0 <= truncation <= 1:
-            raise GensynthError(f"truncation must lie in [0, 1] (1: none, 0: the mean latent), got {truncation}")
+        truncation = check_truncation(truncation)
         if truncation == 1:
             return z
         mean = self.mean_latent()
