@@ -375,12 +375,25 @@ def translate(run_dir: str | Path, inputs: Iterable[str | Path], out_dir: str | 
     from gensynth._models.translation import translate_images, translation_jobs
 
     registry = get_registry()
-    recorded = RunDir(run_dir).read_config()
+    run = RunDir(run_dir)
+    recorded = run.read_config()
     spec = model_spec(recorded["model"]["id"], registry)
     require(spec, TRANSLATE, "gensynth translate", registry.list_models())
     jobs = translation_jobs(inputs)
+    _check_translation_outputs(run, [name for _, name in jobs], Path(out_dir), sheet)
     net = load_run(run_dir, device, registry, record=recorded)
     return translate_images(net, jobs, direction, out_dir, batch_size, sheet)
+
+
+def _check_translation_outputs(run: RunDir, names: list[Path], out_dir: Path, sheet: str | Path | None) -> None:
+    """Refuse, before anything loads, translations (``names`` under ``out_dir``) or a sheet among the run's own
+    files. A name's first part is enough: below it, everything belongs to the same folder of the run or to none."""
+    given = option("out_dir", str(out_dir))
+    run.check_output(out_dir / "translated.png", given)
+    for top in sorted({name.parts[0] for name in names}):
+        run.check_output(out_dir / top, f"{out_dir / top} (written under {given})")
+    if sheet is not None:
+        run.check_output(sheet, option("sheet", str(sheet)))
 
 
 def evaluate(
@@ -445,4 +458,7 @@ def report(run_dirs: Iterable[str | Path], output: str | Path = "report.html") -
     """Write the self-contained HTML report of ``gensynth report`` about ``run_dirs``; returns its path."""
     from gensynth._reports.page import write_report
 
-    return write_report(list(run_dirs), output)
+    run_dirs = list(run_dirs)
+    for run_dir in run_dirs:
+        RunDir(run_dir).check_output(output, option("output", str(output)))
+    return write_report(run_dirs, output)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -82,6 +83,24 @@ def test_translate_errors_are_one_line(run, tmp_path):
     write_images(tmp_path / "y", 1)
     line = one_error_line(invoke("translate", run, "--direction", "a2b", tmp_path / "x", tmp_path / "y", "-o", tmp_path / "o"))
     assert "would both be written as 0.png" in line
+
+
+def test_translate_refuses_outputs_among_the_runs_files_before_translating(run, tmp_path):
+    from gensynth import GensynthError, api
+
+    write_images(tmp_path / "in" / "logs", 1)
+    before = sorted(p.relative_to(run) for p in run.rglob("*"))
+    owned = "is inside the run's own files (config, weights, checkpoints, samples, logs, eval) and would overwrite them"
+    line = one_error_line(invoke("translate", run, "--direction", "a2b", tmp_path / "in", "-o", run / "samples"))
+    assert line == f"Error: --out-dir {run / 'samples'} {owned}; choose another path"
+    line = one_error_line(invoke("translate", run, "--direction", "a2b", tmp_path / "in", "-o", run))
+    assert line.startswith(f"Error: {run / 'logs'} (written under --out-dir {run}) {owned}")
+    line = one_error_line(invoke("translate", run, "--direction", "a2b", tmp_path / "in", "-o", tmp_path / "o",
+                                 "--sheet", run / "config.json"))
+    assert line.startswith(f"Error: --sheet {run / 'config.json'} {owned}")
+    with pytest.raises(GensynthError, match="^" + re.escape(f"sheet='{run / 'model.safetensors'}' {owned}")):
+        api.translate(run, [tmp_path / "in"], tmp_path / "o", direction="a2b", sheet=run / "model.safetensors")
+    assert sorted(p.relative_to(run) for p in run.rglob("*")) == before and not (tmp_path / "o").exists()
 
 
 def test_translate_needs_a_model_that_translates(tmp_path):

@@ -85,6 +85,21 @@ def test_a_folder_that_is_no_run_is_one_line(tmp_path):
     assert not (tmp_path / "r.html").exists()
 
 
+def test_a_report_among_a_runs_own_files_is_refused(tmp_path):
+    from gensynth import GensynthError
+
+    (tmp_path / "run" / "samples").mkdir(parents=True)
+    (tmp_path / "run" / "config.json").write_text("{}")
+    target = tmp_path / "run" / "config.json"
+    result = CliRunner().invoke(cli, ["report", str(tmp_path / "run"), "-o", str(target)])
+    assert result.exit_code == 1 and result.output == (
+        f"Error: --output {target} is inside the run's own files (config, weights, checkpoints, samples, logs, eval) "
+        f"and would overwrite them; choose another path\n")
+    with pytest.raises(GensynthError, match=r"^output='.*report.html' is inside the run's own files"):
+        api.report([tmp_path / "run"], tmp_path / "run" / "samples" / "report.html")
+    assert target.read_text() == "{}" and not (tmp_path / "run" / "samples" / "report.html").exists()
+
+
 #: Appended to a copy of the page: after loading, the page's title reports what the browser rendered.
 PROBE = """<script>window.addEventListener("load", () => { document.title = "PROBE " + JSON.stringify({
   images: [...document.images].map(i => [i.naturalWidth, i.naturalHeight, i.getBoundingClientRect().width]),
