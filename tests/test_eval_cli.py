@@ -67,7 +67,7 @@ def test_evaluate_prints_a_table_and_writes_a_self_describing_report(runs):
     kid = next(r for r in report["results"] if r["metric"] == "metrics:kid")
     assert kid["protocol"]["params"]["subset_size"] == 200 and set(kid["values"]) == {"kid", "kid_std"}
     for result in report["results"]:  # what each metric reports is what its EvaluatorSpec.values declares
-        assert set(result["values"]) == set(get_registry().resolve("evaluators", result["metric"]).values)
+        assert set(result["values"]) == set(get_registry().resolve("metrics", result["metric"]).values)
 
 
 def test_same_inputs_give_the_same_numbers_from_the_cache(runs):
@@ -101,16 +101,16 @@ def test_mode_coverage_of_a_point_model(runs):
     assert result.exit_code == 0, result.output
     values = json.loads(result.stdout)[0]["results"][0]
     assert set(values["values"]) == {"modes", "high_quality", "reverse_kl"} == set(
-        get_registry().resolve("evaluators", "mode_coverage").values)
+        get_registry().resolve("metrics", "mode_coverage").values)
     assert values["protocol"]["generated"]["num_samples"] == 2500
     assert values["protocol"]["mixture"] == {"modes": 8, "std": 0.01}
 
 
 @pytest.mark.parametrize("target,args,message", [
-    ("dcgan", ["--metrics", "fidd"], "unknown evaluator 'fidd'; did you mean fid?"),
+    ("dcgan", ["--metrics", "fidd"], "unknown metric 'fidd'; did you mean fid?"),
     ("dcgan", ["--metrics", "fid,psnr"],
      "Error: psnr is a value of metric reconstruction, not a metric: pass --metrics reconstruction (it reports mse, psnr)"),
-    ("dcgan", ["--metrics", "nope"], "unknown evaluator 'nope' (the metrics are code_usage, elbo, fid, is, kid, "
+    ("dcgan", ["--metrics", "nope"], "unknown metric 'nope' (the metrics are code_usage, elbo, fid, is, kid, "
                                      "mode_coverage, nll, prc, reconstruction, translation; see `gensynth plugins`)"),
     ("points", ["--metrics", "is"], "metric is does not apply to gan:mlp-gan: it needs generated images"),
     ("dcgan", ["--metrics", "elbo"], "metric elbo does not apply to gan:dcgan: it needs a model with a elbo() method"),

@@ -33,6 +33,7 @@ def test_every_plugin_gets_a_row_with_its_status(site):
     assert rows["good"]["distribution"] == "gensynth-goodplugin" and rows["good"]["version"] == "1.2.0"
     assert rows["good"]["registered"] == {"models": ["tiny-points", "slow-points"], "losses": ["least-squares"],
                                           "datasets": ["line"]}
+    assert rows["metrics"]["registered"]["metrics"][:2] == ["fid", "kid"]
     assert rows["brokenimport"]["status"] == "error"
     assert "ModuleNotFoundError" in rows["brokenimport"]["reason"]
     assert rows["raisinghook"]["status"] == "error" and "boom while registering" in rows["raisinghook"]["reason"]
@@ -100,6 +101,40 @@ def test_two_third_party_plugins_with_one_short_name_make_it_ambiguous():
     with pytest.raises(GensynthError, match="model name 'same' is ambiguous: use one of one:same, two:same"):
         registry.resolve("models", "same")
     assert registry.resolve("models", "two:same").plugin == "two"
+
+
+def test_metrics_are_called_metrics_wherever_a_user_reads_them():
+    """The hook is register_evaluators and the spec EvaluatorSpec (the plugin API), but rows and messages say metric."""
+    from gensynth import EvaluatorSpec, GensynthError, ModelConfig, ModelSpec, hookimpl
+    from gensynth._discovery.loader import PluginManager, PluginRecord
+    from gensynth._discovery.registry import Registry
+
+    class Metrics:
+        @hookimpl
+        def register_evaluators(self, register):
+            register(EvaluatorSpec(name="sharpness", summary="s", target="gensynth_no_such_module:Sharpness",
+                                   values=("sharpness", "sharpness_std")))
+
+    class Wrong:
+        @hookimpl
+        def register_evaluators(self, register):
+            register(ModelSpec(name="m", summary="s", target="x:y", config=ModelConfig))
+
+    manager = PluginManager()
+    for name, plugin in (("mine", Metrics()), ("wrong", Wrong())):
+        manager.add_plugin(plugin, PluginRecord(name, f"gensynth-{name}", "1", name, builtin=False))
+    registry = Registry(manager)
+    registry.collect()
+    mine, wrong = manager.record("mine"), manager.record("wrong")
+    assert mine.registers == "metrics: sharpness" and mine.to_json()["registered"] == {"metrics": ["sharpness"]}
+    assert wrong.reason == "TypeError: register_evaluators expects EvaluatorSpec, got ModelSpec"
+    with pytest.raises(GensynthError, match=r"^unknown metric 'sharpnes'; did you mean sharpness\?"):
+        registry.resolve("metrics", "sharpnes")
+    with pytest.raises(GensynthError, match=r"^metric mine:sharpness could not be loaded: its target "
+                                            r"'gensynth_no_such_module:Sharpness' names a module that does not exist"):
+        registry.resolve("metrics", "sharpness").load()
+    with pytest.raises(ValueError, match=r"^metric 'sharp': values must be a tuple of value names"):
+        EvaluatorSpec(name="sharp", summary="s", target="m:a", values="sharpness").validate()
 
 
 def test_listing_does_not_import_slow_model_modules(site):

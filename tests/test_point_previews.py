@@ -19,7 +19,7 @@ def red_pixels(image: np.ndarray) -> int:
 
 
 def test_a_preview_draws_as_many_points_as_mode_coverage_evaluates():
-    spec = get_registry().resolve("evaluators", "mode_coverage")
+    spec = get_registry().resolve("metrics", "mode_coverage")
     assert POINT_PREVIEW_SAMPLES == spec.load().default_samples == 2500
 
 

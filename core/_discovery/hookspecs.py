@@ -156,7 +156,10 @@ def on_run_end(run: Any, status: str) -> None:
     or ``"failed"`` (an exception, a NaN loss). Always called, last."""
 
 
-REGISTRATION_HOOKS = (
-    "register_models", "register_losses", "register_augmentations", "register_evaluators", "register_extractors",
-    "register_datasets",
-)
+#: The registration hooks, each with the kind of item it registers: what the registry files it under and
+#: ``gensynth plugins`` lists it as. Metrics come through ``register_evaluators`` (named after ``EvaluatorSpec``
+#: and the ``Evaluator`` class) but are called metrics wherever a user reads them, as in ``--metrics``.
+REGISTRATION_HOOKS = {
+    "register_models": "models", "register_losses": "losses", "register_augmentations": "augmentations",
+    "register_evaluators": "metrics", "register_extractors": "extractors", "register_datasets": "datasets",
+}

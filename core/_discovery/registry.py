@@ -1,4 +1,4 @@
-"""The registry: every model, loss, augmentation, evaluator, feature extractor and dataset that plugins declared.
+"""The registry: every model, loss, augmentation, metric, feature extractor and dataset that plugins declared.
 
 Ids are ``plugin:name``. A short name held by one of gensynth's own (built-in)
 plugins always means the built-in: a third-party item with the same short name is
@@ -22,11 +22,12 @@ from gensynth._discovery.hookspecs import REGISTRATION_HOOKS
 from gensynth._discovery.loader import PluginManager, PluginRecord
 from gensynth._metadata.specs import AugmentationSpec, DatasetSpec, EvaluatorSpec, ExtractorSpec, LossSpec, ModelSpec, Spec
 
+#: The spec of each kind (the kinds of :data:`~gensynth._discovery.hookspecs.REGISTRATION_HOOKS`).
 KINDS: dict[str, type[Spec]] = {
     "models": ModelSpec,
     "losses": LossSpec,
     "augmentations": AugmentationSpec,
-    "evaluators": EvaluatorSpec,
+    "metrics": EvaluatorSpec,
     "extractors": ExtractorSpec,
     "datasets": DatasetSpec,
 }
@@ -63,8 +64,8 @@ class Registry:
         staged: dict[str, dict[str, Spec]] = {kind: {} for kind in KINDS}
         try:
             for hook_name in hooks:
-                kind = hook_name.removeprefix("register_")
-                register = self._register_callback(record, kind, staged[kind])
+                kind = REGISTRATION_HOOKS[hook_name]
+                register = self._register_callback(record, hook_name, kind, staged[kind])
                 call_plugin(self.manager.pm, hook_name, plugin, {"register": register})
         except Exception as exc:
             self.manager.unregister(record)
@@ -75,12 +76,12 @@ class Registry:
             if specs:
                 record.registered[kind] = [s.name for s in specs.values()]
 
-    def _register_callback(self, record: PluginRecord, kind: str, staged: dict[str, Spec]):
+    def _register_callback(self, record: PluginRecord, hook_name: str, kind: str, staged: dict[str, Spec]):
         expected = KINDS[kind]
 
         def register(spec: Spec) -> None:
             if not isinstance(spec, expected):
-                raise TypeError(f"register_{kind} expects {expected.__name__}, got {type(spec).__name__}")
+                raise TypeError(f"{hook_name} expects {expected.__name__}, got {type(spec).__name__}")
             spec.plugin, spec.version, spec.remedy = record.name, record.version, record.remedy
             spec.validate()
             if spec.id in staged:

@@ -85,14 +85,14 @@ def resolve_evaluators(names: Sequence[str], params: Mapping[str, Mapping[str, A
 def _metric_spec(name: str, registry: Registry) -> EvaluatorSpec:
     """The metric ``name``; a name that is one of the values a metric reports (``psnr``) is refused
     with that metric, any other unknown name with the metrics there are."""
-    metrics = registry.all("evaluators")
+    metrics = registry.all("metrics")
     if not any(name in (spec.id, spec.name) for spec in metrics):
         reporting = [spec for spec in metrics if name in spec.values]
         if reporting:
             spec = reporting[0]
             raise GensynthError(f"{name} is a value of metric {spec.name}, not a metric: pass "
                                 f"{option('metrics', spec.name)} (it reports {', '.join(spec.values)})")
-    return registry.resolve("evaluators", name,
+    return registry.resolve("metrics", name,
                             choices=f"the metrics are {', '.join(sorted({spec.name for spec in metrics}))}")
 
 

@@ -181,13 +181,13 @@ class EvaluatorSpec(Spec):
     as if it were a metric (``--metrics psnr``) is answered with the metric that reports it.
     """
 
-    kind: ClassVar[str] = "evaluator"
+    kind: ClassVar[str] = "metric"
     values: tuple[str, ...] = ()
 
     def validate(self) -> None:
         super().validate()
         if isinstance(self.values, str) or not all(isinstance(v, str) and v for v in self.values):
-            raise ValueError(f"evaluator {self.name!r}: values must be a tuple of value names, got {self.values!r}")
+            raise ValueError(f"{self.kind} {self.name!r}: values must be a tuple of value names, got {self.values!r}")
         self.values = tuple(self.values)
 
 
