@@ -33,7 +33,10 @@ def test_every_plugin_gets_a_row_with_its_status(site):
     assert rows["good"]["distribution"] == "gensynth-goodplugin" and rows["good"]["version"] == "1.2.0"
     assert rows["good"]["registered"] == {"models": ["tiny-points", "slow-points"], "losses": ["least-squares"],
                                           "datasets": ["line"]}
+    assert rows["good"]["metric_values"] == {}
     assert rows["metrics"]["registered"]["metrics"][:2] == ["fid", "kid"]
+    assert rows["metrics"]["metric_values"]["reconstruction"] == ["mse", "psnr"]
+    assert rows["metrics"]["metric_values"]["kid"] == ["kid", "kid_std"]
     assert rows["brokenimport"]["status"] == "error"
     assert "ModuleNotFoundError" in rows["brokenimport"]["reason"]
     assert rows["raisinghook"]["status"] == "error" and "boom while registering" in rows["raisinghook"]["reason"]
@@ -127,6 +130,7 @@ def test_metrics_are_called_metrics_wherever_a_user_reads_them():
     registry.collect()
     mine, wrong = manager.record("mine"), manager.record("wrong")
     assert mine.registers == "metrics: sharpness" and mine.to_json()["registered"] == {"metrics": ["sharpness"]}
+    assert mine.to_json()["metric_values"] == {"sharpness": ["sharpness", "sharpness_std"]}
     assert wrong.reason == "TypeError: register_evaluators expects EvaluatorSpec, got ModelSpec"
     with pytest.raises(GensynthError, match=r"^unknown metric 'sharpnes'; did you mean sharpness\?"):
         registry.resolve("metrics", "sharpnes")

@@ -55,6 +55,8 @@ class PluginRecord:
     reason: str = ""
     warnings: list[str] = dataclasses.field(default_factory=list)
     registered: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    #: What each metric it registered reports: metric name -> ``EvaluatorSpec.values``.
+    metric_values: dict[str, list[str]] = dataclasses.field(default_factory=dict)
     #: The lifecycle hooks it implements (``on_run_end``, ...).
     hooks: list[str] = dataclasses.field(default_factory=list)
     #: Its names that another plugin owns (a model named like a built-in one): warnings
@@ -103,7 +105,7 @@ class PluginRecord:
 
     def fail(self, status: str, reason: str, exc: BaseException | None = None) -> None:
         self.status, self.reason = status, reason
-        self.registered = {}
+        self.registered, self.metric_values = {}, {}
         if exc is not None:
             self.traceback = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         if strict_mode():
@@ -126,6 +128,7 @@ class PluginRecord:
             "reason": self.reason,
             "warnings": self.warnings,
             "registered": self.registered,
+            "metric_values": self.metric_values,
             "hooks": self.hooks,
             "conflicts": self.conflicts,
             "remedy": self.remedy if self.failed else "",

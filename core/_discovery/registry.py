@@ -75,6 +75,7 @@ class Registry:
             self._items[kind].update(specs)
             if specs:
                 record.registered[kind] = [s.name for s in specs.values()]
+        record.metric_values = {spec.name: list(spec.values) for spec in staged["metrics"].values()}
 
     def _register_callback(self, record: PluginRecord, hook_name: str, kind: str, staged: dict[str, Spec]):
         expected = KINDS[kind]
