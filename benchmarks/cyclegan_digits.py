@@ -12,8 +12,9 @@ cached) reads the held-out source images translated, against their labels. The
 same classifier reading the held-out source images untranslated is the source-only
 baseline, and reading held-out images of its own domain the ceiling. With
 ``--semantic W`` a second run per seed adds the semantic-consistency loss with
-weight W (``lambda_semantic``; each direction judged by its source domain's
-classifier, never the one that scores it).
+weight W (``lambda_semantic``; judged by the default ``semantic_judge=auto``, one
+classifier trained on both domains' training parts, never the one that scores;
+``--set semantic_judge=source`` judges each direction by its source domain's).
 
     OMP_NUM_THREADS=1 python benchmarks/cyclegan_digits.py [--steps 2500] [--seeds 0 1] [--semantic 1]
         [--recipe small] [--set KEY=VALUE] [--data ../shared/data] [--out DIR]

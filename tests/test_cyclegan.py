@@ -200,15 +200,15 @@ def test_semantic_loss_is_zero_when_the_classes_agree_and_large_when_they_do_not
 
 def test_semantic_judges_follow_the_labelled_domains():
     facts = {"a": {"source": "mnist:X", "num_classes": 10}, "b": {"source": "digits", "num_classes": 10}}
-    both = SemanticConsistency.from_data(facts, ("a2b", "b2a"), 1, 28)
-    assert both.judges == {"a2b": ("a", "mnist:X"), "b2a": ("b", "digits")}  # each direction its source's
+    sources = SemanticConsistency.from_data(facts, ("a2b", "b2a"), 1, 28, judge="source")
+    assert sources.judges == {"a2b": ("a", "mnist:X"), "b2a": ("b", "digits")}  # each direction its source's
     one = SemanticConsistency.from_data({**facts, "b": {"source": "folder:Y", "num_classes": None}}, ("a2b", "b2a"), 1, 28)
-    assert one.judges == {"a2b": ("a", "mnist:X"), "b2a": ("a", "mnist:X")}  # CyCADA: the labelled domain's
+    assert one.judges == {"a2b": ("a", "mnist:X"), "b2a": ("a", "mnist:X")}  # auto, CyCADA: the labelled domain's
     with pytest.raises(GensynthError, match="needs class labels in domain a or b"):
         SemanticConsistency.from_data({"a": {"num_classes": None}, "b": {}}, ("a2b",), 1, 28)
     with pytest.raises(GensynthError, match="they have 10 and 7 classes"):
         SemanticConsistency.from_data({**facts, "b": {"source": "d", "num_classes": 7}}, ("a2b",), 1, 28)
-    joint = SemanticConsistency.from_data(facts, ("a2b", "b2a"), 1, 28, judge="both")
+    joint = SemanticConsistency.from_data(facts, ("a2b", "b2a"), 1, 28)  # auto: both domains have labels
     assert joint.judges == {d: ("both", "join:[mnist:X]+[digits]") for d in ("a2b", "b2a")}  # one for both styles
     with pytest.raises(GensynthError, match="semantic_judge=both trains its judge on every domain's labels, and "
                                             "domain b has none"):
@@ -219,7 +219,7 @@ def test_semantic_judges_follow_the_labelled_domains():
         model.training_phases()[0].loss(batch(model.config), {})
     model.bind_data(facts)
     judge = StubClassifier()
-    model.semantic._classifiers = {"a": judge, "b": judge}
+    model.semantic._classifiers = {"both": judge}
     logs, with_grad = iterate(model, batch(model.config), model.configure_optimizers())
     assert {"g/sem_ab", "g/sem_ba"} <= set(logs) and logs["g/sem_ab"] > 0
     assert with_grad == {n for n, _ in model.named_parameters()}
@@ -338,7 +338,7 @@ def test_resume_with_the_semantic_loss_is_exact_and_the_classifier_is_not_saved(
     monkeypatch.setattr(classifier, "parse_recipe", lambda options: classifier.ClassifierRecipe(steps=20, batch_size=8))
     common = dict(config={**TINY, "lambda_semantic": 1.0}, batch_size=4, seed=1, device="cpu", checkpoint_every=100,
                   sample_every=100, log_every=1)
-    data = {"a": "digits@:40", "b": "digits@40:80"}  # labelled domains: one classifier each
+    data = {"a": "digits@:40", "b": "digits@40:80"}  # labelled domains: one judge trained on both (auto)
     api.train("cyclegan", data, tmp_path / "once", steps=3, **common)  # trains the classifiers: a cache miss
     train_interrupted_then_resumed("cyclegan", data, tmp_path / "split", steps=3, stop_at=2, **common)  # a cache hit
     runs = [RunDir(tmp_path / name) for name in ("once", "split")]
@@ -347,7 +347,7 @@ def test_resume_with_the_semantic_loss_is_exact_and_the_classifier_is_not_saved(
     assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
     once, split = (run.load_checkpoint(run.latest_checkpoint()[1])[1] for run in runs)
     assert set(once["model"]) == {"pool_a", "pool_b"} and torch.equal(once["model"]["pool_a"], split["model"]["pool_a"])
-    assert len(list((tmp_path / "cache" / "classifiers").iterdir())) == 2  # trained once for both runs
+    assert len(list((tmp_path / "cache" / "classifiers").iterdir())) == 1  # trained once for both runs
 
 
 def test_run_records_a_spec_per_domain_and_refuses_other_data_on_resume(tmp_path, unpaired):

@@ -258,7 +258,7 @@ def latent(subject: Subject) -> None:
 
 def truncation(subject: Subject) -> None:
     """sample_latents(n, seed, truncation=psi) is mean + psi * (z - mean): the prior's codes at 1, one code
-    (the mean latent) at 0; sample(n, seed, truncation=psi) decodes those codes."""
+    (the mean latent) at 0; sample(n, seed, truncation=psi) decodes those codes; psi outside [0, 1] is refused."""
     expect(LATENT in subject.spec.capabilities, "the 'truncation' capability needs the 'latent' one too")
     model = subject.build().eval()
     labels = {"labels": torch.zeros(SAMPLES, dtype=torch.int64)} if CONDITIONAL in subject.spec.capabilities else {}
@@ -274,6 +274,13 @@ def truncation(subject: Subject) -> None:
         decoded, sampled = model.decode_latents(half, **labels), model.sample(SAMPLES, seed=0, truncation=0.5, **labels)
     expect(torch.equal(decoded, sampled), "sample(n, seed, truncation=psi) differs from decoding "
                                           "sample_latents(n, seed, truncation=psi)")
+    for psi in (1.5, -0.1, float("nan")):
+        try:
+            model.sample_latents(SAMPLES, seed=0, truncation=psi)
+        except GensynthError:
+            continue
+        expect(False, f"sample_latents(n, seed, truncation={psi}) must raise a GensynthError: psi lies in [0, 1] "
+                      f"(call gensynth.check_truncation(psi))")
 
 
 def translate(subject: Subject) -> None:

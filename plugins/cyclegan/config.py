@@ -72,9 +72,9 @@ class CycleGANConfig(ModelConfig):
         0.0, help="weight of the semantic-consistency loss (CyCADA): a classifier trained on a labelled domain must "
                   "give a translated image the class it gives the input (0 = off; 1 = CyCADA's; needs labels)", ge=0)
     semantic_judge: str = field(
-        "source", help="classifier that judges the semantic loss: source = each direction's source domain's "
-                       "(CyCADA's); both = one trained on both domains (needs labels in both; reads either style)",
-        choices=("source", "both"))
+        "auto", help="classifier that judges the semantic loss: source = each direction's source domain's "
+                     "(CyCADA's); both = one trained on both domains (needs labels in both; reads either style); "
+                     "auto = both when both domains have labels, else source", choices=("auto", "source", "both"))
     pool_size: int = field(50, help="past fakes kept per domain to train the discriminators on (0 = only the newest)",
                            ge=0)
     lr: float = field(2e-4, help="Adam learning rate of the generators and of the discriminators", gt=0)

@@ -16,7 +16,10 @@ and scikit-learn's digits, 18 % and 55 %), and the loss then pulls translations
 toward a wrong judge's classes. When both domains have labels, ``judge="both"``
 judges every direction by one classifier trained on the two domains' training data
 together (a ``join:`` of their specs), which reads either style; it is still not the
-scoring classifier, which knows only the target domain.
+scoring classifier, which knows only the target domain. On MNIST <-> digits it
+raised the translations' accuracy by 25-35 points over the source judges
+(benchmarks/RESULTS.md), so ``judge="auto"``, the default, takes it whenever every
+domain has labels, and the source judges otherwise.
 
 The classifiers are gensynth's domain classifiers (:func:`gensynth.domain_classifier`):
 trained once on the domain's training data and cached, frozen, built on first use.
@@ -50,10 +53,11 @@ class SemanticConsistency:
 
     @classmethod
     def from_data(cls, info: Mapping[str, Mapping[str, Any]], directions: tuple[str, ...], channels: int,
-                  image_size: int, judge: str = "source") -> SemanticConsistency:
+                  image_size: int, judge: str = "auto") -> SemanticConsistency:
         """Judges for ``directions`` from the facts of the training data (``Model.bind_data``'s ``info``):
         ``judge="source"``, each direction's source domain's classifier (the other's when it has no labels);
-        ``"both"``, one classifier of all domains' training data for every direction."""
+        ``"both"``, one classifier of all domains' training data for every direction; ``"auto"``, ``"both"``
+        when every domain has labels, else ``"source"``."""
         labelled = [domain for domain, facts in info.items() if facts.get("num_classes")]
         if not labelled:
             raise GensynthError("lambda_semantic > 0 needs class labels in domain a or b (a classifier of a labelled "
@@ -64,6 +68,8 @@ class SemanticConsistency:
             raise GensynthError(f"the semantic loss compares classes across the domains, and they have "
                                 f"{' and '.join(str(n) for n in classes.values())} classes; give domains that share "
                                 f"their classes, or set lambda_semantic=0")
+        if judge == "auto":
+            judge = "both" if len(labelled) == len(info) else "source"
         if judge == "both":
             if len(labelled) < len(info):
                 raise GensynthError("semantic_judge=both trains its judge on every domain's labels, and domain "
@@ -74,8 +80,8 @@ class SemanticConsistency:
         judges = {}
         for direction in directions:
             source = direction.partition("2")[0]
-            judge = source if source in labelled else labelled[0]
-            judges[direction] = (judge, str(info[judge]["source"]))
+            domain = source if source in labelled else labelled[0]
+            judges[direction] = (domain, str(info[domain]["source"]))
         return cls(judges, channels, image_size)
 
     def loss(self, direction: str, real: torch.Tensor, translated: torch.Tensor) -> torch.Tensor:
