@@ -70,6 +70,7 @@ _LAZY = {
     "Extractor": "gensynth._evaluation.context",
     "quantize": "gensynth._evaluation.context",
     "gaussian_stats": "gensynth._evaluation.statistics",
+    "perplexity": "gensynth._evaluation.statistics",
     "CachedTensors": "gensynth._evaluation.cache",
     "cache_dir": "gensynth._evaluation.cache",
     "file_sha256": "gensynth._evaluation.cache",
@@ -112,7 +113,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time the names above loa
     from gensynth._evaluation.context import EvaluationContext, Extractor, Reference, quantize
     from gensynth._evaluation.domain_classifier import domain_classifier
     from gensynth._evaluation.interfaces import Evaluator, ExtractorSetup, FeatureExtractor, Features
-    from gensynth._evaluation.statistics import gaussian_stats
+    from gensynth._evaluation.statistics import gaussian_stats, perplexity
     from gensynth._models.augmentation import Augmentation, build_augmentation
     from gensynth._models.conditioning import check_data_classes, checked_labels, class_rows, uniform_labels
     from gensynth._models.images import side_by_side

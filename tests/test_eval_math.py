@@ -10,7 +10,7 @@ import torch
 from scipy import linalg
 
 from gensynth._errors import GensynthError
-from gensynth._evaluation.statistics import gaussian_stats
+from gensynth._evaluation.statistics import gaussian_stats, perplexity
 from gensynth.plugins.metrics.frechet import frechet_distance
 from gensynth.plugins.metrics.inception_score import inception_score
 from gensynth.plugins.metrics.kid import kernel_inception_distance
@@ -145,3 +145,27 @@ def test_mode_coverage_closed_forms():
     assert collapsed["modes"] == 1.0 and collapsed["reverse_kl"] == pytest.approx(math.log(4))
     off = mode_coverage(torch.zeros(10, 2), modes, std=0.01)  # far from every mode: low quality, nothing captured
     assert off["modes"] == 0.0 and off["high_quality"] == 0.0
+
+
+def test_perplexity_is_bit_identical_to_the_formulas_it_replaced():
+    """gensynth.perplexity replaced the code_usage metric's own exp(H) and the VQ-VAE training log's; on code
+    counts with and without unused codes it gives the metric's float64 value and the log's float32 value bit
+    for bit."""
+    def metric_before(counts):
+        p = counts / counts.sum()
+        return math.exp(float(-(p[p > 0] * p[p > 0].log()).sum()))
+
+    def log_before(usage):
+        frequencies = usage.double() / usage.sum()
+        return (-(frequencies * frequencies.clamp(min=1e-30).log()).sum()).exp().float()
+
+    g = torch.Generator().manual_seed(0)
+    for trial in range(300):
+        size = int(torch.randint(1, 1024, (), generator=g))
+        weights = torch.rand(size, generator=g) ** (5 * float(torch.rand((), generator=g)))
+        weights[torch.rand(size, generator=g) < (0.5 if trial % 2 else 0.0)] = 0
+        weights[0] += 1e-3
+        usage = torch.bincount(torch.multinomial(weights, 5000, replacement=True, generator=g), minlength=size)
+        assert perplexity(usage.double()) == metric_before(usage.double())
+        assert torch.equal(torch.tensor(perplexity(usage)), log_before(usage))
+    assert perplexity(torch.tensor([3, 0, 3])) == 2.0 and perplexity(torch.tensor([0, 7])) == 1.0

@@ -8,11 +8,10 @@ Both run over every image of the reference data (use a held-out part, e.g.
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import torch
 
-from gensynth import EvaluationContext, Evaluator, GensynthError, field, ordered_batches
+from gensynth import EvaluationContext, Evaluator, GensynthError, field, ordered_batches, perplexity
 
 #: PSNR of a perfect reconstruction is infinite; per-image errors are floored here (PSNR at most 100 dB).
 MIN_MSE = 1e-10
@@ -69,6 +68,4 @@ class CodeUsage(Evaluator):
             for batch in ordered_batches(ctx.reference.data, self.batch_size):
                 codes = ctx.model.codes(batch["x"].to(ctx.model.device)).flatten().cpu()
                 counts += torch.bincount(codes, minlength=size).double()
-        p = counts / counts.sum()
-        entropy = -(p[p > 0] * p[p > 0].log()).sum()
-        return {"perplexity": math.exp(float(entropy)), "codes_used": int((counts > 0).sum())}
+        return {"perplexity": perplexity(counts), "codes_used": int((counts > 0).sum())}

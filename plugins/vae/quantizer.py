@@ -89,7 +89,7 @@ class VectorQuantizer(nn.Module):
 
     def usage(self, indices: torch.Tensor) -> torch.Tensor:
         """How often each code occurs in ``indices`` (this process's batch): (codebook_size,) int64, counted
-        once per step for both :meth:`update` and :func:`perplexity`."""
+        once per step for both :meth:`update` and the training log's ``gensynth.perplexity``."""
         return torch.bincount(indices.flatten(), minlength=self.size)
 
     @torch.no_grad()
@@ -130,10 +130,3 @@ class VectorQuantizer(nn.Module):
             self.code_sums[dead] = chosen * self.restart_threshold
         return dead
 
-
-def perplexity(usage: torch.Tensor) -> torch.Tensor:
-    """``exp(H)`` of the codes' frequencies, from their counts :meth:`VectorQuantizer.usage`: the number of
-    equally used codes that would give the same entropy (1: one code; the codebook's size: all used equally)."""
-    frequencies = usage.double() / usage.sum()
-    entropy = -(frequencies * frequencies.clamp(min=1e-30).log()).sum()
-    return entropy.exp().float()

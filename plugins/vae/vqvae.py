@@ -33,12 +33,12 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from gensynth import Batch, GensynthError, Model, Phase, side_by_side
+from gensynth import Batch, GensynthError, Model, Phase, perplexity, side_by_side
 from gensynth.plugins.vae.code_prior import CodePrior
 from gensynth.plugins.vae.config import VQVAEConfig
 from gensynth.plugins.vae.likelihoods import likelihood
 from gensynth.plugins.vae.networks import CodeDecoder, CodeEncoder
-from gensynth.plugins.vae.quantizer import VectorQuantizer, perplexity
+from gensynth.plugins.vae.quantizer import VectorQuantizer
 
 #: How ``sample(prior=...)`` may draw codes.
 PRIORS = ("learned", "independent")
@@ -114,7 +114,8 @@ class VQVAE(Model):
         commitment = F.mse_loss(z, z_q.detach())
         loss = recon / x[0].numel() + self.config.commitment * commitment
         usage = self.quantizer.usage(indices)
-        logs = {"recon": recon.detach(), "commitment": commitment.detach(), "perplexity": perplexity(usage)}
+        logs = {"recon": recon.detach(), "commitment": commitment.detach(),
+                "perplexity": torch.tensor(perplexity(usage))}
         if self.config.ema_decay == 0:
             codebook = F.mse_loss(z_q, z.detach())
             loss = loss + codebook
