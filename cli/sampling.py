@@ -71,7 +71,7 @@ def _check(run_dir: str, n: int | None, seed: int, interpolate: bool, steps: int
 
     from gensynth._errors import GensynthError
     from gensynth._metadata.capabilities import check_truncation
-    from gensynth._training.options import check_seed
+    from gensynth._metadata.seeds import check_seed
     from gensynth._training.rundir import RunDir
 
     if n is not None and n < 1:

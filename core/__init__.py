@@ -22,6 +22,7 @@ from gensynth._errors import GensynthError
 from gensynth._metadata.capabilities import CONDITIONAL, LATENT, RECONSTRUCT, TRANSLATE, TRUNCATION, check_truncation
 from gensynth._metadata.config import ModelConfig, field
 from gensynth._metadata.recipes import Recipe
+from gensynth._metadata.seeds import MAX_SEED, seed_field
 from gensynth._metadata.request import DataRequest
 from gensynth._metadata.specs import AugmentationSpec, DatasetSpec, EvaluatorSpec, ExtractorSpec, LossSpec, ModelSpec
 from gensynth._version import PLUGIN_API_VERSION, __version__
@@ -84,7 +85,7 @@ _LAZY = {
 __all__ = [
     "__version__", "PLUGIN_API_VERSION", "GensynthError", "hookimpl",
     "ModelSpec", "LossSpec", "AugmentationSpec", "EvaluatorSpec", "ExtractorSpec", "DatasetSpec",
-    "ModelConfig", "field", "Recipe", "DataRequest",
+    "ModelConfig", "field", "seed_field", "MAX_SEED", "Recipe", "DataRequest",
     "CONDITIONAL", "LATENT", "RECONSTRUCT", "TRANSLATE", "TRUNCATION", "check_truncation",
     *_LAZY,
 ]

@@ -19,12 +19,13 @@ from gensynth._data.spec import DataSpecs, check_data_specs, check_spec, describ
 from gensynth._discovery.registry import Registry, get_registry
 from gensynth._errors import GensynthError
 from gensynth._metadata.config import ModelConfig, differing_fields
+from gensynth._metadata.seeds import check_seed
 from gensynth._training.catalog import RunSummary, find_runs
 from gensynth._training.threads import ENV as THREADS_ENV, use_threads
 from gensynth._metadata.specs import ModelSpec
 from gensynth._naming import option
 from gensynth._training.lock import RunLock
-from gensynth._training.options import TrainOptions, check_options, check_seed
+from gensynth._training.options import TrainOptions, check_options
 from gensynth._training.processes import writes_run_dir
 from gensynth._training.rundir import RunDir
 from gensynth._version import __version__
@@ -88,13 +89,16 @@ def model_class(spec: ModelSpec) -> type[Model]:
     return cls
 
 
-def build_model(spec: ModelSpec | str, config: ModelConfig | Mapping[str, Any] = (), seed: int | None = None) -> Model:
-    """Instantiate the model class behind ``spec`` (importing it now) with ``config`` (a config or its values)."""
+def build_model(spec: ModelSpec | str, config: ModelConfig | Mapping[str, Any] | None = None,
+                seed: int | None = None) -> Model:
+    """Instantiate the model class behind ``spec`` (importing it now) with ``config`` (a config or its values;
+    default: the config's defaults)."""
     from gensynth._training.rng import seed_everything
 
     spec = model_spec(spec) if isinstance(spec, str) else spec
     if not isinstance(config, spec.config):
-        config = make_config(spec, config if isinstance(config, Mapping) else _not_a_config(spec, config))
+        config = make_config(spec, {} if config is None else config if isinstance(config, Mapping)
+                             else _not_a_config(spec, config))
     cls = model_class(spec)
     if seed is not None:
         seed_everything(check_seed(seed))

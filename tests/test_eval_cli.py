@@ -11,7 +11,7 @@ import torch
 from click.testing import CliRunner
 from safetensors.torch import load_file
 
-from gensynth import api, hookimpl
+from gensynth import GensynthError, api, hookimpl
 from gensynth._discovery.registry import get_registry
 from gensynth.cli.main import cli
 
@@ -120,6 +120,9 @@ def test_mode_coverage_of_a_point_model(runs):
     ("dcgan", ["--metrics", "fid", "--extractor", "nope"], "unknown extractor 'nope'"),
     ("dcgan", ["--metrics", "fid", "--param", "fid.k=3"], "metric fid has no parameter 'k'"),
     ("dcgan", ["--metrics", "kid", "--param", "kid.subsets=x"], "must be int, got 'x'"),
+    ("dcgan", ["--metrics", "kid", "--param", "kid.seed=-1"],
+     "config field 'seed' of metric kid must be in [0, 4294967295], got -1"),  # the one seed rule (seed_field)
+    ("dcgan", ["--metrics", "fid", "--seed", "-1"], "--seed must be in [0, 4294967295], got -1"),
     ("dcgan", ["--metrics", "fid", "--extractor", "inception", "--extractor-weights", "/nonexistent/w.pth"],
      "download https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth"),
     ("dcgan", ["--metrics", "fid", "--reference", "digits@5000:"], "--reference digits@5000: selects no samples"),
@@ -130,6 +133,12 @@ def test_errors_are_one_clear_line(runs, target, args, message):
     assert result.exit_code == 1, result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], result.stderr
+
+
+
+def test_a_metric_seed_out_of_range_is_refused_from_python_in_the_cli_words(runs):
+    with pytest.raises(GensynthError, match=r"^config field 'seed' of metric kid must be in \[0, 4294967295\], got -1$"):
+        api.evaluate(runs / "dcgan", ["kid"], params={"kid": {"seed": -1}}, device="cpu", save=False)
 
 
 class Recorder:

@@ -143,6 +143,22 @@ def test_models_check_sample_arguments_and_config_bounds():
     assert model.sample(np.int64(2), seed=np.int64(3)).shape[0] == 2  # integer-likes are integers
 
 
+def test_every_seed_follows_one_rule_in_the_same_words(tmp_path):
+    """Training options, metric parameters and function arguments: integers in [0, MAX_SEED], refused alike."""
+    from gensynth import MAX_SEED
+    from gensynth._metadata.config import fields_info
+    from gensynth._training.options import TrainOptions
+
+    fields = [info for spec in get_registry().all("metrics") for info in spec.load().fields_info()]
+    seeds = [info for info in [*fields, *fields_info(TrainOptions)] if info.name == "seed"]
+    assert len(seeds) >= 6 and all(info.bounds == {"ge": 0, "le": MAX_SEED} for info in seeds), seeds
+    with pytest.raises(GensynthError, match=r"^seed must be in \[0, 4294967295\], got -1$"):
+        api.train("dcgan", "digits", tmp_path / "r", steps=1, seed=-1)
+    with pytest.raises(GensynthError, match=r"^seed must be in \[0, 4294967295\], got -1$"):
+        api.build_model("dcgan", seed=-1)
+    assert not (tmp_path / "r").exists()
+
+
 def test_every_numeric_field_of_the_built_in_models_declares_its_range():
     for spec in get_registry().list_models():
         for info in spec.config.fields_info():

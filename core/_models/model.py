@@ -28,7 +28,7 @@ from gensynth._errors import GensynthError
 from gensynth._metadata.config import ModelConfig
 from gensynth._metadata.request import DataRequest
 from gensynth._naming import option
-from gensynth._training.options import GENERATOR_SEEDS, check_seed
+from gensynth._metadata.seeds import GENERATOR_SEEDS, check_seed
 
 #: ``{"x": ..., "y": ...}``, or ``{domain: {"x": ..., "y": ...}}`` for a model that asks for domains.
 Batch = Mapping[str, Any]

@@ -12,17 +12,13 @@ last step only (a Ctrl-C also saves a checkpoint).
 from __future__ import annotations
 
 import dataclasses
-import operator
 from typing import Any, Mapping
 
 from gensynth._errors import GensynthError
 from gensynth._metadata.config import bound_violation, field, fields_info
+from gensynth._metadata.seeds import seed_field
 from gensynth._naming import option
 
-MAX_SEED = 2**32 - 1
-"""The largest seed a user gives (NumPy's range), which leaves room for the seeds derived from it."""
-GENERATOR_SEEDS = 2**64 - 1
-"""The largest seed a ``torch.Generator`` takes (what ``Model.sample`` accepts, for derived seeds)."""
 GRID_MAX = 10_000
 """The most images in one grid PNG: a training preview (``preview_samples``) and a ``gensynth sample`` grid
 (which draws its samples in chunks of this many)."""
@@ -35,7 +31,7 @@ class TrainOptions:
 
     steps: int = field(dataclasses.MISSING, help="training iterations (the last step)", ge=1)
     batch_size: int = field(64, help="examples per step", ge=1)
-    seed: int = field(0, help="seed of the weights, the data order and every random choice", ge=0, le=MAX_SEED)
+    seed: int = seed_field(0, help="seed of the weights, the data order and every random choice")
     log_every: int = field(50, help="log losses every N steps", ge=1)
     sample_every: int = field(500, help=f"write a sample grid {PERIODIC}", ge=0)
     checkpoint_every: int = field(500, help=f"save a checkpoint {PERIODIC}", ge=0)
@@ -75,15 +71,3 @@ def check_options(values: Mapping[str, Any]) -> None:
         if problem:
             raise GensynthError(f"{option(name)} {problem}, got {value!r}")
 
-
-def check_seed(seed: Any, name: str = "seed", most: int = MAX_SEED) -> int:
-    """``seed`` when it is an integer from 0 to ``most``, else a one-line GensynthError."""
-    try:
-        value = None if isinstance(seed, bool) else operator.index(seed)
-    except TypeError:
-        value = None
-    if value is None:
-        raise GensynthError(f"{option(name)} must be an integer, got {seed!r}")
-    if not 0 <= value <= most:
-        raise GensynthError(f"{option(name)} must be in [0, {most}], got {value}")
-    return value

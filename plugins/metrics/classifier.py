@@ -21,7 +21,7 @@ from torch import nn
 
 from gensynth import (
     BatchStream, CachedTensors, DataRequest, ExtractorSetup, FeatureExtractor, Features, GensynthError,
-    ModelConfig, Reference, StreamingImages, TensorData, field, ordered_batches, quantize, tensors_sha256,
+    ModelConfig, Reference, StreamingImages, TensorData, field, ordered_batches, quantize, seed_field, tensors_sha256,
 )
 
 NETWORK = "gensynth-small-cnn-1"
@@ -35,7 +35,7 @@ class ClassifierRecipe(ModelConfig):
     batch_size: int = field(64, help="images per step")
     lr: float = field(1e-3, help="Adam learning rate")
     test_fraction: float = field(0.15, help="share of the data held out to measure the accuracy")
-    seed: int = field(0, help="seed of the split, the initial weights and the batch order")
+    seed: int = seed_field(0, help="seed of the split, the initial weights and the batch order")
 
 
 class SmallCNN(nn.Module):

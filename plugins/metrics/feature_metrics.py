@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from gensynth import EvaluationContext, Evaluator, field, gaussian_stats
+from gensynth import EvaluationContext, Evaluator, field, gaussian_stats, seed_field
 from gensynth.plugins.metrics.frechet import frechet_distance
 from gensynth.plugins.metrics.inception_score import inception_score
 from gensynth.plugins.metrics.kid import kernel_inception_distance
@@ -38,7 +38,7 @@ class KID(Evaluator):
     degree: int = field(3, help="degree d of the kernel (gamma x.y + coef0)^d")
     gamma: float | None = field(None, help="kernel scale; none = 1 / feature dimension")
     coef0: float = field(1.0, help="kernel offset")
-    seed: int = field(2020, help="seed of numpy's RandomState drawing the subsets (torch-fidelity's default)")
+    seed: int = seed_field(2020, help="seed of numpy's RandomState drawing the subsets (torch-fidelity's default)")
 
     def compute(self, ctx: EvaluationContext, num_samples: int) -> dict[str, float]:
         mean, std = kernel_inception_distance(
@@ -57,7 +57,7 @@ class InceptionScore(Evaluator):
 
     splits: int = field(10, help="number of parts the samples are cut into")
     shuffle: bool = field(True, help="shuffle the samples before cutting them")
-    seed: int = field(2020, help="seed of the shuffle (torch-fidelity's default)")
+    seed: int = seed_field(2020, help="seed of the shuffle (torch-fidelity's default)")
 
     def compute(self, ctx: EvaluationContext, num_samples: int) -> dict[str, float]:
         logits = ctx.generated_features(num_samples).logits

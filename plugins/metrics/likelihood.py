@@ -13,7 +13,7 @@ from typing import Callable
 
 import torch
 
-from gensynth import EvaluationContext, Evaluator, GensynthError, field, ordered_batches
+from gensynth import EvaluationContext, Evaluator, GensynthError, field, ordered_batches, seed_field
 
 
 def mean_over_reference(ctx: EvaluationContext, batch_size: int, seed: int,
@@ -40,7 +40,7 @@ class NegativeELBO(Evaluator):
     methods = ("elbo",)
 
     batch_size: int = field(256, help="examples per call of elbo()")
-    seed: int = field(0, help="seed of torch's generator while elbo() samples")
+    seed: int = seed_field(0, help="seed of torch's generator while elbo() samples")
 
     def compute(self, ctx: EvaluationContext, num_samples: int) -> dict[str, float]:
         return {"neg_elbo": -mean_over_reference(ctx, self.batch_size, self.seed, ctx.model.elbo)}
@@ -55,7 +55,7 @@ class ImportanceNLL(Evaluator):
 
     k: int = field(100, help="importance samples per example")
     batch_size: int = field(64, help="examples per call of log_likelihood()")
-    seed: int = field(0, help="seed of torch's generator while log_likelihood() samples")
+    seed: int = seed_field(0, help="seed of torch's generator while log_likelihood() samples")
 
     def check(self, ctx: EvaluationContext) -> None:
         if self.k < 1:

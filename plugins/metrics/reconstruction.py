@@ -11,7 +11,7 @@ import dataclasses
 
 import torch
 
-from gensynth import EvaluationContext, Evaluator, GensynthError, field, ordered_batches, perplexity
+from gensynth import EvaluationContext, Evaluator, GensynthError, field, ordered_batches, perplexity, seed_field
 
 #: PSNR of a perfect reconstruction is infinite; per-image errors are floored here (PSNR at most 100 dB).
 MIN_MSE = 1e-10
@@ -29,7 +29,7 @@ class Reconstruction(Evaluator):
     methods = ("reconstruct",)
 
     batch_size: int = field(256, help="images per call of reconstruct()", ge=1)
-    seed: int = field(0, help="seed of torch's generator while reconstruct() runs (for models that sample)")
+    seed: int = seed_field(0, help="seed of torch's generator while reconstruct() runs (for models that sample)")
 
     def compute(self, ctx: EvaluationContext, num_samples: int) -> dict[str, float]:
         errors = []
