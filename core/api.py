@@ -72,7 +72,9 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     return values
 
 
-def make_config(spec: ModelSpec, values: Mapping[str, Any] = ()) -> ModelConfig:
+def make_config(spec: ModelSpec, values: Mapping[str, Any] | None = None) -> ModelConfig:
+    """The config of ``spec`` from ``values`` (default: the fields' defaults), checked."""
+    values = {} if values is None else values
     if not isinstance(values, Mapping):
         raise GensynthError(f"{option('config')} must map config fields to values, got {values!r}")
     return spec.config.from_dict(dict(values), model=spec.id)
@@ -97,7 +99,7 @@ def build_model(spec: ModelSpec | str, config: ModelConfig | Mapping[str, Any] |
 
     spec = model_spec(spec) if isinstance(spec, str) else spec
     if not isinstance(config, spec.config):
-        config = make_config(spec, {} if config is None else config if isinstance(config, Mapping)
+        config = make_config(spec, config if config is None or isinstance(config, Mapping)
                              else _not_a_config(spec, config))
     cls = model_class(spec)
     if seed is not None:
@@ -125,7 +127,7 @@ def train(
     *,
     steps: int | None = None,
     epochs: int | None = None,
-    config: Mapping[str, Any] = (),
+    config: Mapping[str, Any] | None = None,
     recipe: str | None = None,
     resume: bool = False,
     extend: bool = False,
@@ -187,7 +189,7 @@ def train(
             recipe, options = _resumed_settings(recorded, recipe, options)
         chosen = spec.recipe(recipe) if recipe != "" else None
         if chosen is not None:
-            config = {**chosen.config, **dict(config)}
+            config = {**chosen.config, **dict(config or {})}
             options = {**chosen.training, **options}
         config_obj = make_config(spec, config)
         check_options(options)

@@ -159,6 +159,11 @@ def test_every_seed_follows_one_rule_in_the_same_words(tmp_path):
     assert not (tmp_path / "r").exists()
 
 
+def test_a_config_left_out_is_the_fields_defaults():
+    spec = api.model_spec("dcgan")
+    assert api.make_config(spec) == api.make_config(spec, {}) == spec.config()
+
+
 def test_every_numeric_field_of_the_built_in_models_declares_its_range():
     for spec in get_registry().list_models():
         for info in spec.config.fields_info():
