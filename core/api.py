@@ -180,8 +180,8 @@ def train(
     main = writes_run_dir()  # the other processes of a multi-process run read the run but never write it
     # A default runs/<model>-<n> is new: claimed by mkdir in _train and locked there, then again by the Trainer.
     with RunLock(run.path, "gensynth train", enabled=main) if run is not None else contextlib.nullcontext():
-        if main and run is not None:
-            run.check_start(resume)
+        # With --epochs the last step is known once the data is loaded: the Trainer's own check_start refuses then.
+        checkpoint = run.check_start(resume, steps) if main and run is not None else None
         recorded = run.read_config() if run is not None and resume and run.exists() else None
         if recorded is not None:
             if recorded["model"]["id"] != spec.id:  # before the recipe, which is the other model's
@@ -195,8 +195,8 @@ def train(
         check_options(options)
         if recorded is not None:
             _check_same_run(recorded, config_obj, data)
-        return _train(spec, config_obj, data, run, recorded, steps, epochs, chosen.name if chosen else "", resume,
-                      extend, allow_world_size_change, download, hooks, progress, threads, options, registry)
+        return _train(spec, config_obj, data, run, recorded, checkpoint, steps, epochs, chosen.name if chosen else "",
+                      resume, extend, allow_world_size_change, download, hooks, progress, threads, options, registry)
 
 
 def _check_length(steps: Any, epochs: Any) -> None:
@@ -227,12 +227,13 @@ def _resumed_settings(recorded: dict[str, Any], recipe: str | None,
 
 
 def _train(spec: ModelSpec, config: ModelConfig, data: DataSpecs, run: RunDir | None,
-           recorded: dict[str, Any] | None, steps: int | None, epochs: int | None, recipe: str, resume: bool,
+           recorded: dict[str, Any] | None, checkpoint: tuple[int, Path] | None, steps: int | None,
+           epochs: int | None, recipe: str, resume: bool,
            extend: bool, allow_world_size_change: bool, download: bool, hooks: Iterable[object],
            progress: bool | str | Progress, threads: int | None, options: dict[str, Any],
            registry: Registry) -> RunContext:
     """The torch side of :func:`train`, once every check that needs no torch has passed; ``run`` None: a new
-    ``runs/<model>-<n>``."""
+    ``runs/<model>-<n>``; ``checkpoint``: the one a resumed run continues from (``RunDir.check_start``)."""
     import torch
 
     from gensynth._data.domains import data_info, load_model_data, steps_per_epoch
@@ -276,7 +277,7 @@ def _train(spec: ModelSpec, config: ModelConfig, data: DataSpecs, run: RunDir | 
                 run = RunDir(runtime.share(str(path) if path is not None else None))
                 trainer.run = run
             if runtime.is_main:
-                _announce(reporter, spec, data, run, recorded, opts, threads_used, evaluate)
+                _announce(reporter, spec, data, run, checkpoint, opts, threads_used, evaluate)
                 if threads_note:
                     reporter.note(threads_note)
             return trainer.fit(resume=resume, extend=extend, allow_world_size_change=allow_world_size_change)
@@ -296,12 +297,12 @@ def _training_threads(threads: int | None, recorded: dict | None) -> tuple[int, 
     return used, note
 
 
-def _announce(reporter: Progress, spec: ModelSpec, data: DataSpecs, run: RunDir, recorded: dict | None,
+def _announce(reporter: Progress, spec: ModelSpec, data: DataSpecs, run: RunDir, latest: tuple[int, Path] | None,
               opts: TrainOptions, threads: int, evaluate: TrainingEvaluation | None) -> None:
-    """Before training starts: where the run writes, what it trains on, how, and what it evaluates."""
+    """Before training starts: where the run writes, what it trains on (from checkpoint ``latest`` on), how, and
+    what it evaluates."""
     from gensynth._training.runtime import select_device
 
-    latest = run.latest_checkpoint() if recorded is not None else None
     steps = f"steps {latest[0]} to {opts.steps}" if latest else f"{opts.steps} step{'s' * (opts.steps != 1)}"
     device = select_device(opts.device)
     where = f"{device.type}, {threads} CPU thread{'s' * (threads != 1)}" if device.type == "cpu" else str(device)

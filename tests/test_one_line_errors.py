@@ -36,6 +36,10 @@ DCGAN = {"id": "gan:dcgan", "config": {}}
 
 def cli_cases(tmp: Path) -> list[tuple[list[str], str]]:
     run = fake_run(tmp / "r", DCGAN)
+    dcgan = api.model_spec("dcgan")
+    finished = fake_run(tmp / "finished", {"id": dcgan.id, "config": api.make_config(dcgan).to_dict()},
+                        data={"spec": "digits", "info": {}})
+    (finished / "checkpoints" / "step-00000004").mkdir(parents=True)  # the step is in the folder's name
     (tmp / "c.yaml").write_text("g_width: 8\n")
     return [
         ([*TRAIN, "--seed", HUGE], f"--seed must be in [0, 4294967295], got {HUGE}"),
@@ -50,6 +54,8 @@ def cli_cases(tmp: Path) -> list[tuple[list[str], str]]:
         ([*TRAIN, "--keep-checkpoints", "-1"], "--keep-checkpoints must be at least 0, got -1"),
         ([*TRAIN, "--sample-every", "-1"], "--sample-every must be at least 0, got -1"),
         ([*TRAIN, "--extend"], "--extend lengthens a run being resumed; add --resume"),
+        (["train", "dcgan", "--data", "digits", "--steps", "4", "--resume", "--out", str(finished)],
+         "the run is already at step 4 of 4; pass a larger --steps to continue"),
         (["train", "dcgan", "--data", "digits", "--epochs", "0"], "--epochs must be at least 1, got 0"),
         ([*TRAIN, "--config", str(tmp / "c.yaml")], ".yaml files are not read; give a JSON (.json) or TOML"),
         (["train", "dcgan", "--data", "digits@abc", "--steps", "1"],

@@ -113,6 +113,20 @@ def test_a_forked_child_does_not_keep_the_lock(tmp_path):
         os.waitpid(pid, 0)
 
 
+def test_a_finished_run_is_refused_before_the_model_or_data_load(trained, tmp_path, monkeypatch):
+    """The checkpoint's folder tells its step: resuming to that step or less is refused before torch's side of
+    train (model, data, Trainer) runs, and changes nothing; with epochs the Trainer refuses it, also untouched."""
+    run = copy_of(trained, tmp_path)
+    real_train = api._train
+    monkeypatch.setattr(api, "_train", lambda *args: pytest.fail("the torch side of train ran"))
+    for steps in (4, 3):
+        refused(run, rf"^the run is already at step 4 of {steps}; pass a larger steps to continue$", steps=steps,
+                resume=True)
+    monkeypatch.setattr(api, "_train", real_train)
+    refused(run, r"^the run is already at step 4 of 1; pass a larger steps to continue$", steps=None, epochs=1,
+            resume=True, batch_size=1797)  # digits: 1,797 images, one step per epoch
+
+
 def test_refused_starts_leave_the_run_byte_identical(trained, tmp_path):
     run = copy_of(trained, tmp_path)
     refused(run, "already holds a run; pass resume=True", steps=6)

@@ -191,14 +191,17 @@ class RunDir:
 
     # -- ownership -----------------------------------------------------------------
 
-    def check_start(self, resume: bool) -> None:
-        """Refuse to train here when it would overwrite saved work.
+    def check_start(self, resume: bool, steps: int | None = None) -> tuple[int, Path] | None:
+        """Refuse to train here when it would overwrite saved work or, resumed to ``steps``, train nothing;
+        return the checkpoint (step, folder) a resumed run continues from (None: training starts at step 0).
 
         A new run needs a folder without a run in it; a resumed one needs its
         ``config.json`` and, when weights were saved, a checkpoint to continue
-        from. ``--resume`` on an empty or missing folder starts a new run.
+        from, at a step below ``steps`` (None: not known yet). ``--resume`` on an
+        empty or missing folder starts a new run. Nothing here needs torch.
         """
-        has_config, has_weights, has_checkpoints = self.exists(), self.weights_path.is_file(), bool(self.checkpoints())
+        checkpoints = self.checkpoints()
+        has_config, has_weights, has_checkpoints = self.exists(), self.weights_path.is_file(), bool(checkpoints)
         if not resume:
             if has_config or has_weights or has_checkpoints:
                 raise GensynthError(f"{self.path} already holds a run; pass {option('resume', True)} to continue it "
@@ -209,6 +212,11 @@ class RunDir:
         elif has_weights and not has_checkpoints:
             raise GensynthError(f"{self.path} holds saved weights but no checkpoint to resume from, and training would "
                                 f"overwrite them; choose another {option('out')} folder")
+        latest = checkpoints[-1] if resume and checkpoints else None
+        if latest is not None and steps is not None and latest[0] >= steps:
+            raise GensynthError(f"the run is already at step {latest[0]} of {steps}; pass a larger "
+                                f"{option('steps')} to continue")
+        return latest
 
     def owns(self, path: str | Path) -> bool:
         """Whether ``path`` is a file training writes: config, weights, lock, or anything in the run's folders."""

@@ -151,19 +151,16 @@ class Trainer:
 
     def _fit(self, runtime: Runtime, resume: bool, extend: bool, allow_world_size_change: bool) -> RunContext:
         opts = self.options
-        runtime.on_main(lambda: self.run.check_start(resume))
+        found = runtime.on_main(lambda: self.run.check_start(resume, opts.steps))
         model = runtime.prepare(self.model.to(runtime.device))
         self.model = model
         model.train()
         optimizers = model.configure_optimizers()
-        checkpoint = runtime.share(self.run.latest_checkpoint() if runtime.is_main else None) if resume else None
+        checkpoint = runtime.share(found) if resume else None
         weights, state = self.run.load_checkpoint(checkpoint[1]) if checkpoint else (None, None)
         start = int(state["step"]) if state is not None else 0
         if state is not None:
             self._check_resumable(checkpoint[1], state, runtime, allow_world_size_change)
-        if start >= opts.steps:
-            raise GensynthError(f"the run is already at step {start} of {opts.steps}; pass a larger "
-                                f"{option('steps')} to continue")
         schedulers, planned, horizon = self._schedules(optimizers, state, extend)
         phases = model.training_phases()
         unknown = [p.optimizer for p in phases if p.optimizer not in optimizers]
