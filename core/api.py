@@ -84,11 +84,7 @@ def model_class(spec: ModelSpec) -> type[Model]:
     """The :class:`Model` subclass behind ``spec`` (imported now); a one-line GensynthError when it is none."""
     from gensynth._models.model import Model
 
-    cls = spec.load()
-    if not (isinstance(cls, type) and issubclass(cls, Model)):
-        what = f"the class {cls.__name__}" if isinstance(cls, type) else f"a {type(cls).__name__}"
-        raise spec.unusable(f"is {what}, not a subclass of gensynth.Model")
-    return cls
+    return spec.load_subclass(Model)
 
 
 def build_model(spec: ModelSpec | str, config: ModelConfig | Mapping[str, Any] | None = None,

@@ -173,8 +173,9 @@ def plugin_registry(monkeypatch):
 
 
 def test_a_target_that_is_no_augmentation_is_one_line_for_its_author():
-    with pytest.raises(GensynthError, match="^augmentation extra:invert: target test_augmentations:TINY is not a "
-                                            "gensynth.Augmentation subclass; report this to the author of plugin extra$"):
+    with pytest.raises(GensynthError, match="^augmentation extra:invert: target 'test_augmentations:TINY' is a "
+                                            "dict, not a gensynth.Augmentation subclass; report this to the author "
+                                            "of plugin 'extra'$"):
         build_augmentation("invert", registry=registry_with("test_augmentations:TINY"))
 
 

@@ -137,7 +137,8 @@ def test_errors_are_one_clear_line(runs, target, args, message):
 
 
 def test_a_metric_seed_out_of_range_is_refused_from_python_in_the_cli_words(runs):
-    with pytest.raises(GensynthError, match=r"^config field 'seed' of metric kid must be in \[0, 4294967295\], got -1$"):
+    with pytest.raises(GensynthError, match=r"^config field 'seed' of metric kid must be in \[0, 4294967295\], "
+                                            r"got -1$"):
         api.evaluate(runs / "dcgan", ["kid"], params={"kid": {"seed": -1}}, device="cpu", save=False)
 
 

@@ -58,13 +58,10 @@ class Spec:
         any other target is a one-line GensynthError for the plugin's author."""
         cls = self.load()
         if not (isinstance(cls, type) and issubclass(cls, base)):
-            raise GensynthError(f"{self.kind} {self.id}: target {self.target} is not a gensynth.{base.__name__} "
-                                f"subclass; report this to the author of plugin {self.plugin}")
+            what = f"the class {cls.__name__}" if isinstance(cls, type) else f"a {type(cls).__name__}"
+            raise GensynthError(f"{self.kind} {self.id}: target {self.target!r} is {what}, not a gensynth."
+                                f"{base.__name__} subclass; report this to the author of plugin {self.plugin!r}")
         return cls
-
-    def unusable(self, problem: str) -> GensynthError:
-        """A GensynthError saying that the target exists but cannot be used, and how to fix that."""
-        return GensynthError(f"{self.kind} {self.id}: target {self.target!r} {problem}; {self.fix}")
 
     @property
     def fix(self) -> str:
