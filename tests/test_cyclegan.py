@@ -210,10 +210,17 @@ def test_semantic_judges_follow_the_labelled_domains():
         SemanticConsistency.from_data({**facts, "b": {"source": "d", "num_classes": 7}}, ("a2b",), 1, 28)
     joint = SemanticConsistency.from_data(facts, ("a2b", "b2a"), 1, 28)  # auto: both domains have labels
     assert joint.judges == {d: ("both", "join:[mnist:X]+[digits]") for d in ("a2b", "b2a")}  # one for both styles
-    with pytest.raises(GensynthError, match="semantic_judge=both trains its judge on every domain's labels, and "
-                                            "domain b has none"):
+    with pytest.raises(GensynthError, match="semantic_judge=both trains one judge on every domain's training data, "
+                                            "and domain b has no labels; use semantic_judge=source"):
         SemanticConsistency.from_data({**facts, "b": {"source": "folder:Y", "num_classes": None}}, ("a2b",), 1, 28,
                                       judge="both")
+    one_source = {d: {"source": "edges:digits", "num_classes": 10} for d in ("a", "b")}
+    assert SemanticConsistency.from_data(one_source, ("a2b",), 1, 28).judges == {"a2b": ("a", "edges:digits")}
+    with pytest.raises(GensynthError, match=r"the domains come from one source \(edges:digits\), which a join cannot "
+                                            "split into its domains; use semantic_judge=source"):
+        SemanticConsistency.from_data(one_source, ("a2b",), 1, 28, judge="both")
+    bracketed = {**facts, "a": {"source": "folder:/data/set[1]", "num_classes": 10}}
+    assert SemanticConsistency.from_data(bracketed, ("a2b",), 1, 28).judges["a2b"][0] == "a"
     model = CycleGAN(CycleGANConfig(**TINY, lambda_semantic=1.0))
     with pytest.raises(GensynthError, match=r"needs the facts of the training data: call model.bind_data\(info\)"):
         model.training_phases()[0].loss(batch(model.config), {})
