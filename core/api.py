@@ -185,12 +185,13 @@ def train(
             recipe, options = _resumed_settings(recorded, recipe, options)
         chosen = spec.recipe(recipe) if recipe != "" else None
         if chosen is not None:
-            config = {**chosen.config, **dict(config or {})}
             options = {**chosen.training, **options}
+        if recorded is not None:  # the run's own config (not today's defaults), under the values given
+            config = _check_same_run(spec, recorded, config, data)
+        elif chosen is not None:
+            config = {**chosen.config, **dict(config or {})}
         config_obj = make_config(spec, config)
         check_options(options)
-        if recorded is not None:
-            _check_same_run(recorded, config_obj, data)
         return _train(spec, config_obj, data, run, recorded, checkpoint, steps, epochs, chosen.name if chosen else "",
                       resume, extend, allow_world_size_change, download, hooks, progress, threads, options, registry)
 
@@ -313,8 +314,13 @@ def _spec_record(data: DataSpecs) -> str | dict[str, str]:
     return data if isinstance(data, str) else dict(data)
 
 
-def _check_same_run(recorded: dict[str, Any], config: ModelConfig, data: DataSpecs) -> None:
-    differing = differing_fields(recorded["model"].get("config", {}), config.to_dict())
+def _check_same_run(spec: ModelSpec, recorded: dict[str, Any], config: Mapping[str, Any] | None,
+                    data: DataSpecs) -> dict[str, Any]:
+    """The config values to resume the run with: its recorded ones (:meth:`ModelConfig.recorded`), checked
+    against the ``config`` values given (the same values or none) and the data against the run's."""
+    kept = spec.config.recorded(recorded["model"].get("config", {}))
+    given = make_config(spec, {**kept, **dict(config or {})}).to_dict()
+    differing = differing_fields(make_config(spec, kept).to_dict(), given)
     if differing:
         raise GensynthError(
             f"cannot resume: model config differs from the run's in {', '.join(differing)}; "
@@ -324,6 +330,7 @@ def _check_same_run(recorded: dict[str, Any], config: ModelConfig, data: DataSpe
     if trained_on != _spec_record(data):
         raise GensynthError(f"cannot resume: the run was trained on {describe_specs(trained_on)}, "
                             f"not {describe_specs(data)}")
+    return kept
 
 
 def load_run(run_dir: str | Path, device: str | torch.device = "cpu", registry: Registry | None = None, *,
@@ -337,7 +344,7 @@ def load_run(run_dir: str | Path, device: str | torch.device = "cpu", registry: 
     run = RunDir(run_dir)
     recorded = run.read_config() if record is None else record
     spec = model_spec(recorded["model"]["id"], registry)
-    config = make_config(spec, recorded["model"].get("config", {}))
+    config = make_config(spec, spec.config.recorded(recorded["model"].get("config", {})))
     net = build_model(spec, config)
     if recorded.get("data", {}).get("info"):
         net.bind_data(recorded["data"]["info"])

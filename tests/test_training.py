@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -88,6 +89,25 @@ def test_resume_with_changed_config_is_refused_naming_fields(tmp_path):
                   config={**TINY_DCGAN, "d_width": 16, "latent_dim": 8})
     with pytest.raises(GensynthError, match="pass resume=True"):
         api.train("dcgan", "digits", tmp_path / "r", steps=4, config=TINY_DCGAN, batch_size=16, device="cpu")
+
+
+def test_resume_keeps_the_recorded_config_and_the_values_of_fields_a_run_predates(tmp_path):
+    """The run's config.json, not today's defaults, is resumed: without repeating --set, after a default changed,
+    and for a field added since (its ``absent`` value when it declares one)."""
+    common = dict(batch_size=16, device="cpu", checkpoint_every=2)
+    api.train("dcgan", "digits", tmp_path / "r", steps=2, config=TINY_DCGAN, **common)
+    api.train("dcgan", "digits", tmp_path / "r", steps=3, resume=True, **common)  # TINY_DCGAN not repeated
+    run = RunDir(tmp_path / "r")
+    record = run.read_config()
+    assert {k: record["model"]["config"][k] for k in TINY_DCGAN} == TINY_DCGAN
+    del record["model"]["config"]["ema_decay"]  # as if recorded before the field existed
+    run.config_path.write_text(json.dumps(record))
+    api.train("dcgan", "digits", tmp_path / "r", steps=4, resume=True, **common)
+    assert api.load_run(run.path).config.g_width == TINY_DCGAN["g_width"]
+
+    from gensynth.plugins.cyclegan.config import CycleGANConfig
+    assert CycleGANConfig.recorded({"ngf": 8}) == {"ngf": 8, "semantic_judge": "source"}  # the judge older runs had
+    assert CycleGANConfig.recorded({"semantic_judge": "both"}) == {"semantic_judge": "both"}
 
 
 class Exploding:

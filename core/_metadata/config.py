@@ -23,16 +23,21 @@ _BOUNDS = {"ge": lambda v, b: v >= b, "gt": lambda v, b: v > b, "le": lambda v, 
 
 
 def field(default: Any, help: str, choices: typing.Sequence[Any] | None = None, *,
-          ge: float | None = None, gt: float | None = None, le: float | None = None, lt: float | None = None) -> Any:
+          ge: float | None = None, gt: float | None = None, le: float | None = None, lt: float | None = None,
+          absent: Any = dataclasses.MISSING) -> Any:
     """Declare a config field with its default, a help text, optional choices and optional bounds.
 
     ``ge``/``gt``/``le``/``lt`` bound a number (each element of a list) from below or above
     (``>=``, ``>``, ``<=``, ``<``); ``None`` always passes an optional field. Bounds are
     checked in one place, whenever a config is built, so a model never sees a value outside them.
-    ``default=dataclasses.MISSING`` makes the field required.
+    ``default=dataclasses.MISSING`` makes the field required. ``absent`` is the value of a run
+    recorded before the field existed, when that is not the default (a new field whose default
+    changes what older runs did): loading or resuming such a run uses it (:meth:`ModelConfig.recorded`).
     """
     bounds = {name: value for name, value in (("ge", ge), ("gt", gt), ("le", le), ("lt", lt)) if value is not None}
     metadata = {"help": help, "choices": tuple(choices) if choices else None, "bounds": bounds}
+    if absent is not dataclasses.MISSING:
+        metadata["absent"] = absent
     if isinstance(default, (list, dict)):
         return dataclasses.field(default_factory=lambda: json.loads(json.dumps(default)), metadata=metadata)
     return dataclasses.field(default=default, metadata=metadata)
@@ -128,6 +133,14 @@ class ModelConfig:
             )
         kwargs = {name: coerce(infos[name], value, model=model) for name, value in values.items()}
         return cls(**kwargs)
+
+    @classmethod
+    def recorded(cls, values: dict[str, Any]) -> dict[str, Any]:
+        """A run's recorded config values, with the fields it predates at their ``absent`` values (those
+        without one take their default when the config is built)."""
+        missing = {f.name: f.metadata["absent"] for f in dataclasses.fields(cls)
+                   if "absent" in f.metadata and f.name not in values}
+        return {**values, **missing}
 
     def to_dict(self) -> dict[str, Any]:
         return json.loads(json.dumps(dataclasses.asdict(self)))

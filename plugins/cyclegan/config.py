@@ -74,7 +74,8 @@ class CycleGANConfig(ModelConfig):
     semantic_judge: str = field(
         "auto", help="classifier that judges the semantic loss: source = each direction's source domain's "
                      "(CyCADA's); both = one trained on both domains (needs labels in both; reads either style); "
-                     "auto = both when both domains have labels, else source", choices=("auto", "source", "both"))
+                     "auto = both when both domains have labels, else source", choices=("auto", "source", "both"),
+        absent="source")
     pool_size: int = field(50, help="past fakes kept per domain to train the discriminators on (0 = only the newest)",
                            ge=0)
     lr: float = field(2e-4, help="Adam learning rate of the generators and of the discriminators", gt=0)
