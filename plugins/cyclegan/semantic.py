@@ -59,7 +59,7 @@ class SemanticConsistency:
         """Judges for ``directions`` from the facts of the training data (``Model.bind_data``'s ``info``):
         ``judge="source"``, each direction's source domain's classifier (the other's when it has no labels);
         ``"both"``, one classifier of all domains' training data for every direction; ``"auto"``, ``"both"``
-        when every domain has labels, else ``"source"``."""
+        when the domains' data can be joined for it (:func:`_joint_judge_problem`), else ``"source"``."""
         labelled = [domain for domain, facts in info.items() if facts.get("num_classes")]
         if not labelled:
             raise GensynthError("lambda_semantic > 0 needs class labels in domain a or b (a classifier of a labelled "
