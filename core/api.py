@@ -187,10 +187,9 @@ def train(
         if chosen is not None:
             options = {**chosen.training, **options}
         if recorded is not None:  # the run's own config (not today's defaults), under the values given
-            config = _check_same_run(spec, recorded, config, data)
-        elif chosen is not None:
-            config = {**chosen.config, **dict(config or {})}
-        config_obj = make_config(spec, config)
+            config_obj = _check_same_run(spec, recorded, config, data)
+        else:
+            config_obj = make_config(spec, {**chosen.config, **dict(config or {})} if chosen is not None else config)
         check_options(options)
         return _train(spec, config_obj, data, run, recorded, checkpoint, steps, epochs, chosen.name if chosen else "",
                       resume, extend, allow_world_size_change, download, hooks, progress, threads, options, registry)
@@ -314,13 +313,18 @@ def _spec_record(data: DataSpecs) -> str | dict[str, str]:
     return data if isinstance(data, str) else dict(data)
 
 
+def _recorded_config(spec: ModelSpec, recorded: Mapping[str, Any]) -> ModelConfig:
+    """The config a run recorded in its ``config.json`` (fields it predates: :meth:`ModelConfig.recorded`)."""
+    return make_config(spec, spec.config.recorded(recorded["model"].get("config", {})))
+
+
 def _check_same_run(spec: ModelSpec, recorded: dict[str, Any], config: Mapping[str, Any] | None,
-                    data: DataSpecs) -> dict[str, Any]:
-    """The config values to resume the run with: its recorded ones (:meth:`ModelConfig.recorded`), checked
-    against the ``config`` values given (the same values or none) and the data against the run's."""
-    kept = spec.config.recorded(recorded["model"].get("config", {}))
-    given = make_config(spec, {**kept, **dict(config or {})}).to_dict()
-    differing = differing_fields(make_config(spec, kept).to_dict(), given)
+                    data: DataSpecs) -> ModelConfig:
+    """The config to resume the run with: its recorded one, checked against the ``config`` values given (the
+    same values or none) and the data against the run's."""
+    kept = _recorded_config(spec, recorded)
+    given = make_config(spec, {**kept.to_dict(), **dict(config or {})}).to_dict()
+    differing = differing_fields(kept.to_dict(), given)
     if differing:
         raise GensynthError(
             f"cannot resume: model config differs from the run's in {', '.join(differing)}; "
@@ -344,8 +348,7 @@ def load_run(run_dir: str | Path, device: str | torch.device = "cpu", registry: 
     run = RunDir(run_dir)
     recorded = run.read_config() if record is None else record
     spec = model_spec(recorded["model"]["id"], registry)
-    config = make_config(spec, spec.config.recorded(recorded["model"].get("config", {})))
-    net = build_model(spec, config)
+    net = build_model(spec, _recorded_config(spec, recorded))
     if recorded.get("data", {}).get("info"):
         net.bind_data(recorded["data"]["info"])
     fit_weights(net, load_weights(run.weights_path), f"weights file {run.weights_path}",
