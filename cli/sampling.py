@@ -116,10 +116,11 @@ def _truncation(run, psi: float | None) -> dict:
 def _samples(run, n: int, seed: int, label: int | None, truncated: dict):
     """``(chunks of samples, images per row or None)``: n samples, of one class with ``label``, or one row per
     class from a conditional model (``ceil(n / classes)`` each). The first chunk is what one call with ``seed``
-    gives; chunk ``i`` after it uses seed ``(seed * 1_000_003 + i) mod 2**64``."""
+    gives; chunk ``i`` after it uses seed ``derived_seed(seed, i)``."""
     import torch
 
     from gensynth._metadata.capabilities import CONDITIONAL
+    from gensynth._metadata.seeds import derived_seed
 
     labels, per_row = None, None
     if label is not None:
@@ -132,7 +133,7 @@ def _samples(run, n: int, seed: int, label: int | None, truncated: dict):
     def chunks():
         for index, begin in enumerate(range(0, total, GRID_MAX)):
             size = min(GRID_MAX, total - begin)
-            chunk_seed = seed if index == 0 else (seed * 1_000_003 + index) % 2**64
+            chunk_seed = seed if index == 0 else derived_seed(seed, index)
             kwargs = {} if labels is None else {"labels": labels[begin:begin + size]}
             yield run.model.sample(size, seed=chunk_seed, **kwargs, **truncated)
 

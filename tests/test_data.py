@@ -408,6 +408,14 @@ def test_batches_follow_epoch_permutations_and_drop_the_rest(ten):
     assert batches[:3] != batches[3:]
 
 
+def test_an_epoch_order_is_seeded_by_the_one_derived_seed_rule():
+    from gensynth._metadata.seeds import GENERATOR_SEEDS, MAX_SEED, derived_seed
+    assert (derived_seed(7, 2), derived_seed(0, 0)) == (7 * 1_000_003 + 2, 0)  # the rule every figure was made with
+    assert 0 <= derived_seed(MAX_SEED, 10**12) <= GENERATOR_SEEDS
+    expected = torch.randperm(10, generator=torch.Generator().manual_seed(derived_seed(7, 2)))
+    assert torch.equal(epoch_order(10, 7, 2), expected)
+
+
 def test_batch_order_is_deterministic_and_leaves_the_global_rng_alone(ten):
     state = torch.get_rng_state()
     assert take(BatchStream(ten, 4, seed=3), 10) == take(BatchStream(ten, 4, seed=3), 10)

@@ -1,7 +1,7 @@
 """Deterministic, restartable batch order.
 
 Epoch ``e`` visits the samples in the order ``randperm(n)`` drawn from a private
-generator seeded with ``seed * 1_000_003 + e``; each epoch is cut into
+generator seeded with ``derived_seed(seed, e)``; each epoch is cut into
 ``n // batch_size`` batches (the incomplete last one is dropped). Step ``s``
 (0-based) is therefore batch ``s % steps_per_epoch`` of epoch ``s // steps_per_epoch``,
 which depends on nothing but ``(seed, s)``: a stream started at ``start_step=k``
@@ -24,12 +24,13 @@ from torch.utils.data import DataLoader
 
 from gensynth._data.dataset import StreamingImages, TensorData, worker_batches, worker_count
 from gensynth._errors import GensynthError
+from gensynth._metadata.seeds import derived_seed
 from gensynth._naming import option
 
 
 def epoch_order(n: int, seed: int, epoch: int) -> torch.Tensor:
     """The permutation of ``range(n)`` that epoch ``epoch`` visits (CPU LongTensor)."""
-    generator = torch.Generator().manual_seed((seed * 1_000_003 + epoch) % 2**64)
+    generator = torch.Generator().manual_seed(derived_seed(seed, epoch))
     return torch.randperm(n, generator=generator)
 
 

@@ -24,6 +24,7 @@ from gensynth._data.dataset import StreamingImages, TensorData
 from gensynth._data.domains import Requested
 from gensynth._data.loader import ordered_batches
 from gensynth._metadata.request import DataRequest
+from gensynth._metadata.seeds import derived_seed
 from gensynth._data.spec import load_data
 from gensynth._data.split import split_spec
 from gensynth._errors import GensynthError
@@ -37,7 +38,7 @@ from gensynth._discovery.registry import Registry
 from gensynth._metadata.specs import ExtractorSpec, ModelSpec
 
 SAMPLE_CHUNK = 500
-"""Samples drawn per ``model.sample`` call; chunk ``i`` uses seed ``seed * 1_000_003 + i``."""
+"""Samples drawn per ``model.sample`` call; chunk ``i`` uses seed ``derived_seed(seed, i)``."""
 CACHE_FORMAT = 1
 
 
@@ -217,7 +218,7 @@ class EvaluationContext:
         have = len(self._samples)
         if n > have:
             with torch.no_grad():
-                new = [self.model.sample(SAMPLE_CHUNK, seed=self.seed * 1_000_003 + index).float().cpu()
+                new = [self.model.sample(SAMPLE_CHUNK, seed=derived_seed(self.seed, index)).float().cpu()
                        for index in range(have // SAMPLE_CHUNK, -(-n // SAMPLE_CHUNK))]
             samples = torch.cat([self._samples, *new] if have else new)
             bad = int((~torch.isfinite(samples.flatten(1))).any(dim=1).sum())

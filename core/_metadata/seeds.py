@@ -22,6 +22,12 @@ GENERATOR_SEEDS = 2**64 - 1
 """The largest seed a ``torch.Generator`` takes (what ``Model.sample`` accepts, for derived seeds)."""
 
 
+def derived_seed(seed: int, index: int) -> int:
+    """The ``index``-th seed derived from ``seed``: ``(seed * 1_000_003 + index) mod 2**64``, for a run's epoch
+    ``index`` (its data order) and for chunk ``index`` of samples drawn with one seed (evaluations, ``sample``)."""
+    return (seed * 1_000_003 + index) % (GENERATOR_SEEDS + 1)
+
+
 def seed_field(default: int, help: str) -> Any:
     """Declare a field holding a seed: :func:`gensynth.field` bounded to ``[0, MAX_SEED]``."""
     return field(default, help, ge=0, le=MAX_SEED)
