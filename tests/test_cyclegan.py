@@ -233,6 +233,15 @@ def test_semantic_judges_follow_the_labelled_domains():
     assert not any("judge" in name or "semantic" in name for name in model.state_dict())
 
 
+def test_the_judge_trains_for_semantic_judge_steps(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENSYNTH_CACHE_DIR", str(tmp_path / "cache"))
+    model = CycleGAN(CycleGANConfig(**TINY, lambda_semantic=1.0, semantic_judge="source", semantic_judge_steps=7))
+    model.bind_data({"a": {"source": "digits@:40", "num_classes": 10}, "b": {"source": "digits@40:80", "num_classes": 10}})
+    judge = model.semantic.classifier("a", torch.device("cpu"))
+    assert judge.describe()["recipe"]["steps"] == 7 and judge.describe()["train_spec"] == "digits@:40"
+    assert CycleGANConfig().semantic_judge_steps == 600  # the classifier extractor's own default
+
+
 class StubClassifier(FeatureExtractor):
     """A linear classifier of 16x16 grey images, standing in for the trained domain classifier."""
 

@@ -76,6 +76,9 @@ class CycleGANConfig(ModelConfig):
                      "(CyCADA's); both = one trained on both domains (needs labels in both; reads either style); "
                      "auto = both when both domains have labels, else source", choices=("auto", "source", "both"),
         absent="source")
+    semantic_judge_steps: int = field(
+        600, help="Adam steps that train the semantic loss's judge (the classifier extractor's steps; its cached "
+                  "copy is reused by every run with the same data and steps)", ge=1, le=100_000, absent=600)
     pool_size: int = field(50, help="past fakes kept per domain to train the discriminators on (0 = only the newest)",
                            ge=0)
     lr: float = field(2e-4, help="Adam learning rate of the generators and of the discriminators", gt=0)

@@ -60,7 +60,8 @@ class CycleGAN(Model):
         """With ``lambda_semantic``, choose each direction's classifier from the domains' labels."""
         if self.config.lambda_semantic > 0:
             self.semantic = SemanticConsistency.from_data(info, self.directions, self.config.channels_a,
-                                                          self.config.image_size, self.config.semantic_judge)
+                                                          self.config.image_size, self.config.semantic_judge,
+                                                          self.config.semantic_judge_steps)
 
     # -- training -------------------------------------------------------------
 

@@ -47,19 +47,23 @@ def semantic_consistency(before: torch.Tensor, after: torch.Tensor) -> torch.Ten
 class SemanticConsistency:
     """Which domain's classifier judges each direction, and the classifiers themselves (built on first use)."""
 
-    def __init__(self, judges: Mapping[str, tuple[str, str]], channels: int, image_size: int) -> None:
+    def __init__(self, judges: Mapping[str, tuple[str, str]], channels: int, image_size: int,
+                 steps: int = 600) -> None:
         #: direction -> (domain whose classifier judges it, or "both"; the judge's training data spec)
         self.judges = dict(judges)
         self.channels, self.image_size = channels, image_size
+        #: Adam steps of the judges' training (the ``classifier`` extractor's ``steps``)
+        self.steps = steps
         self._classifiers: dict[str, FeatureExtractor] = {}
 
     @classmethod
     def from_data(cls, info: Mapping[str, Mapping[str, Any]], directions: tuple[str, ...], channels: int,
-                  image_size: int, judge: str = "auto") -> SemanticConsistency:
+                  image_size: int, judge: str = "auto", steps: int = 600) -> SemanticConsistency:
         """Judges for ``directions`` from the facts of the training data (``Model.bind_data``'s ``info``):
         ``judge="source"``, each direction's source domain's classifier (the other's when it has no labels);
         ``"both"``, one classifier of all domains' training data for every direction; ``"auto"``, ``"both"``
-        when the domains' data can be joined for it (:func:`_joint_judge_problem`), else ``"source"``."""
+        when the domains' data can be joined for it (:func:`_joint_judge_problem`), else ``"source"``. Each judge
+        trains for ``steps`` Adam steps."""
         labelled = [domain for domain, facts in info.items() if facts.get("num_classes")]
         if not labelled:
             raise GensynthError("lambda_semantic > 0 needs class labels in domain a or b (a classifier of a labelled "
@@ -78,13 +82,13 @@ class SemanticConsistency:
                 raise GensynthError(f"semantic_judge=both trains one judge on every domain's training data, and "
                                     f"{problem}; use semantic_judge=source")
             joined = "join:" + "+".join(f"[{info[domain]['source']}]" for domain in info)
-            return cls({direction: ("both", joined) for direction in directions}, channels, image_size)
+            return cls({direction: ("both", joined) for direction in directions}, channels, image_size, steps)
         judges = {}
         for direction in directions:
             source = direction.partition("2")[0]
             domain = source if source in labelled else labelled[0]
             judges[direction] = (domain, str(info[domain]["source"]))
-        return cls(judges, channels, image_size)
+        return cls(judges, channels, image_size, steps)
 
     def loss(self, direction: str, real: torch.Tensor, translated: torch.Tensor) -> torch.Tensor:
         """The loss of ``translated`` = ``G(real)`` in ``direction`` (gradients reach ``translated`` only)."""
@@ -97,7 +101,8 @@ class SemanticConsistency:
         if domain not in self._classifiers:
             spec = next(data for judge, data in self.judges.values() if judge == domain)
             self._classifiers[domain] = domain_classifier(spec, channels=self.channels, image_size=self.image_size,
-                                                          domain=None if domain == "both" else domain, device=device)
+                                                          domain=None if domain == "both" else domain, device=device,
+                                                          options={"steps": str(self.steps)})
         return self._classifiers[domain]
 
 
