@@ -239,7 +239,7 @@ def test_the_judge_trains_for_semantic_judge_steps(tmp_path, monkeypatch):
     model.bind_data({"a": {"source": "digits@:40", "num_classes": 10}, "b": {"source": "digits@40:80", "num_classes": 10}})
     judge = model.semantic.classifier("a", torch.device("cpu"))
     assert judge.describe()["recipe"]["steps"] == 7 and judge.describe()["train_spec"] == "digits@:40"
-    assert CycleGANConfig().semantic_judge_steps == 600  # the classifier extractor's own default
+    assert CycleGANConfig().semantic_judge_steps == classifier.ClassifierRecipe().steps  # the extractor's default
 
 
 class StubClassifier(FeatureExtractor):
