@@ -4,6 +4,7 @@ and evaluation during training."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from safetensors.torch import load_file
 from gensynth import GensynthError, api, hookimpl
 from gensynth._discovery.registry import get_registry
 from gensynth.cli.main import cli
+from gensynth.plugins.metrics import classifier
 
 TINY_DCGAN = {"g_width": 8, "d_width": 8, "latent_dim": 16}
 FAST = ["--reference", "digits@:600", "--num-samples", "600", "--extractor-option", "steps=40",
@@ -140,6 +142,70 @@ def test_a_metric_seed_out_of_range_is_refused_from_python_in_the_cli_words(runs
     with pytest.raises(GensynthError, match=r"^config field 'seed' of metric kid must be in \[0, 4294967295\], "
                                             r"got -1$"):
         api.evaluate(runs / "dcgan", ["kid"], params={"kid": {"seed": -1}}, device="cpu", save=False)
+
+
+#: One out-of-range value of each bounded metric parameter and classifier recipe field, and the bound it breaks.
+OUT_OF_RANGE = [
+    ("elbo", "batch_size", 0, "at least 1"),
+    ("nll", "k", 0, "in [1, 100000]"),
+    ("nll", "k", 100_001, "in [1, 100000]"),
+    ("nll", "batch_size", -1, "at least 1"),
+    ("kid", "subsets", 0, "at least 1"),
+    ("kid", "subset_size", 1, "at least 2"),
+    ("kid", "degree", 0, "at least 1"),
+    ("kid", "gamma", 0.0, "above 0"),
+    ("kid", "coef0", -1.0, "at least 0"),
+    ("is", "splits", 0, "at least 1"),
+    ("prc", "k", 0, "at least 1"),
+    ("mode_coverage", "threshold", 0.0, "above 0"),
+    ("translation", "batch_size", 0, "at least 1"),
+    ("classifier", "width", 0, "in [1, 1024]"),
+    ("classifier", "features", 4097, "in [1, 4096]"),
+    ("classifier", "steps", 0, "in [1, 100000]"),
+    ("classifier", "batch_size", 0, "at least 1"),
+    ("classifier", "lr", 0.0, "above 0"),
+    ("classifier", "test_fraction", 0.0, "in (0, 1)"),
+    ("classifier", "test_fraction", 1.0, "in (0, 1)"),
+]
+
+
+def _refusal(owner, name, bound):
+    """The one line refusing a value of ``owner``'s (a metric's or the classifier extractor's) field ``name``."""
+    label = "extractor classifier" if owner == "classifier" else f"metric {owner}"
+    return f"config field {name!r} of {label} must be {bound}, got "
+
+
+def _classifiers(runs):
+    folder = runs / "cache" / "classifiers"
+    return sorted(folder.iterdir()) if folder.exists() else []
+
+
+@pytest.mark.parametrize("owner,name,value,bound", OUT_OF_RANGE)
+def test_a_bounded_parameter_out_of_range_is_one_line_from_python(runs, owner, name, value, bound):
+    """Metric parameters through ``api.evaluate`` (refused before the reference is loaded), recipe fields through
+    the classifier's own parse (the CLI test below takes them through ``evaluate``)."""
+    with pytest.raises(GensynthError, match="^" + re.escape(_refusal(owner, name, bound))) as refused:
+        if owner == "classifier":
+            classifier.parse_recipe({name: value})
+        else:
+            api.evaluate(runs / "dcgan", [owner], params={owner: {name: value}}, device="cpu", save=False)
+    assert "\n" not in str(refused.value)
+
+
+@pytest.mark.parametrize("owner,name,value,bound", OUT_OF_RANGE)
+def test_a_bounded_parameter_out_of_range_is_one_line_from_the_cli(runs, owner, name, value, bound):
+    metric, option = ("fid", "--extractor-option") if owner == "classifier" else (owner, "--param")
+    setting = f"{name}={value}" if owner == "classifier" else f"{owner}.{name}={value}"
+    trained = _classifiers(runs)
+    result = evaluate(runs / "dcgan", "--metrics", metric, option, setting, "--device", "cpu", "--no-save")
+    assert result.exit_code == 1 and _classifiers(runs) == trained, result.output  # refused before any training
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: " + _refusal(owner, name, bound)), result.stderr
+
+
+def test_the_bounds_leave_the_cache_key_of_the_default_classifier_as_it_was():
+    assert classifier.parse_recipe({}).to_dict() == {"width": 16, "features": 128, "steps": 600, "batch_size": 64,
+                                                     "lr": 1e-3, "test_fraction": 0.15, "seed": 0}
 
 
 class Recorder:

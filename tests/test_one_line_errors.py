@@ -177,6 +177,18 @@ def test_every_numeric_field_of_the_built_in_models_declares_its_range():
                 assert info.bounds, f"{spec.id}: {info.name} has no declared bounds"
 
 
+def test_every_numeric_parameter_of_the_built_in_metrics_and_classifier_declares_its_range():
+    from gensynth._evaluation.interfaces import Evaluator
+    from gensynth.plugins.metrics.classifier import ClassifierRecipe
+
+    owners = [(f"metric {spec.name}", spec.load_subclass(Evaluator)) for spec in get_registry().all("metrics")
+              if spec.plugin == "metrics"]
+    for owner, cls in [*owners, ("extractor classifier", ClassifierRecipe)]:
+        for info in cls.fields_info():
+            if info.type.removesuffix(" | None") in ("int", "float") and not info.choices:
+                assert info.bounds, f"{owner}: {info.name} has no declared bounds"
+
+
 def test_a_training_preview_holds_at_most_one_sample_grid():
     from gensynth._training.options import GRID_MAX, check_options
 

@@ -29,12 +29,12 @@ NETWORK = "gensynth-small-cnn-1"
 
 @dataclasses.dataclass
 class ClassifierRecipe(ModelConfig):
-    width: int = field(16, help="channels of the first convolution (doubled in the next two)")
-    features: int = field(128, help="size of the penultimate layer: the feature dimension")
-    steps: int = field(600, help="Adam steps")
-    batch_size: int = field(64, help="images per step")
-    lr: float = field(1e-3, help="Adam learning rate")
-    test_fraction: float = field(0.15, help="share of the data held out to measure the accuracy")
+    width: int = field(16, help="channels of the first convolution (doubled in the next two)", ge=1, le=1024)
+    features: int = field(128, help="size of the penultimate layer: the feature dimension", ge=1, le=4096)
+    steps: int = field(600, help="Adam steps", ge=1, le=100_000)
+    batch_size: int = field(64, help="images per step (at most the training part of the data)", ge=1)
+    lr: float = field(1e-3, help="Adam learning rate", gt=0)
+    test_fraction: float = field(0.15, help="share of the data held out to measure the accuracy", gt=0, lt=1)
     seed: int = seed_field(0, help="seed of the split, the initial weights and the batch order")
 
 
@@ -102,10 +102,7 @@ def parse_recipe(options: dict[str, str]) -> ClassifierRecipe:
     unknown = sorted(set(options) - set(names))
     if unknown:
         raise GensynthError(f"extractor classifier has no option {unknown[0]!r}; its options are {', '.join(names)}")
-    recipe = ClassifierRecipe.from_dict(dict(options), model="extractor classifier")
-    if recipe.steps < 1 or recipe.batch_size < 1 or not 0 < recipe.test_fraction < 1:
-        raise GensynthError("extractor classifier needs steps >= 1, batch_size >= 1 and 0 < test_fraction < 1")
-    return recipe
+    return ClassifierRecipe.from_dict(dict(options), model="extractor classifier")
 
 
 def train_classifier(channels: int, classes: int, data: TensorData | StreamingImages, recipe: ClassifierRecipe,

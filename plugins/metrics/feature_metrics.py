@@ -33,11 +33,11 @@ class KID(Evaluator):
     needs = frozenset({"features"})
     default_samples = DEFAULT_SAMPLES
 
-    subsets: int = field(100, help="number of random subsets")
-    subset_size: int = field(1000, help="samples drawn from each side per subset (without replacement)")
-    degree: int = field(3, help="degree d of the kernel (gamma x.y + coef0)^d")
-    gamma: float | None = field(None, help="kernel scale; none = 1 / feature dimension")
-    coef0: float = field(1.0, help="kernel offset")
+    subsets: int = field(100, help="number of random subsets", ge=1)
+    subset_size: int = field(1000, help="samples drawn from each side per subset (without replacement)", ge=2)
+    degree: int = field(3, help="degree d of the kernel (gamma x.y + coef0)^d", ge=1)
+    gamma: float | None = field(None, help="kernel scale; none = 1 / feature dimension", gt=0)
+    coef0: float = field(1.0, help="kernel offset (a kernel needs coef0 >= 0)", ge=0)
     seed: int = seed_field(2020, help="seed of numpy's RandomState drawing the subsets (torch-fidelity's default)")
 
     def compute(self, ctx: EvaluationContext, num_samples: int) -> dict[str, float]:
@@ -55,7 +55,7 @@ class InceptionScore(Evaluator):
     needs = frozenset({"logits"})
     default_samples = DEFAULT_SAMPLES
 
-    splits: int = field(10, help="number of parts the samples are cut into")
+    splits: int = field(10, help="number of parts the samples are cut into", ge=1)
     shuffle: bool = field(True, help="shuffle the samples before cutting them")
     seed: int = seed_field(2020, help="seed of the shuffle (torch-fidelity's default)")
 
@@ -72,7 +72,7 @@ class PrecisionRecall(Evaluator):
     needs = frozenset({"features"})
     default_samples = DEFAULT_SAMPLES
 
-    k: int = field(3, help="neighbourhood size: the k-th nearest neighbour sets each ball's radius")
+    k: int = field(3, help="neighbourhood size: the k-th nearest neighbour sets each ball's radius", ge=1)
 
     def compute(self, ctx: EvaluationContext, num_samples: int) -> dict[str, float]:
         precision, recall = precision_recall(ctx.reference.features(ctx.extractor).features.to(ctx.math_device),

@@ -39,7 +39,7 @@ class NegativeELBO(Evaluator):
     needs = frozenset({"reference"})
     methods = ("elbo",)
 
-    batch_size: int = field(256, help="examples per call of elbo()")
+    batch_size: int = field(256, help="examples per call of elbo()", ge=1)
     seed: int = seed_field(0, help="seed of torch's generator while elbo() samples")
 
     def compute(self, ctx: EvaluationContext, num_samples: int) -> dict[str, float]:
@@ -53,13 +53,9 @@ class ImportanceNLL(Evaluator):
     needs = frozenset({"reference"})
     methods = ("log_likelihood",)
 
-    k: int = field(100, help="importance samples per example")
-    batch_size: int = field(64, help="examples per call of log_likelihood()")
+    k: int = field(100, help="importance samples per example", ge=1, le=100_000)
+    batch_size: int = field(64, help="examples per call of log_likelihood()", ge=1)
     seed: int = seed_field(0, help="seed of torch's generator while log_likelihood() samples")
-
-    def check(self, ctx: EvaluationContext) -> None:
-        if self.k < 1:
-            raise GensynthError(f"metric nll needs k >= 1 importance samples, got {self.k}")
 
     def compute(self, ctx: EvaluationContext, num_samples: int) -> dict[str, float]:
         log_p = mean_over_reference(ctx, self.batch_size, self.seed, lambda x: ctx.model.log_likelihood(x, self.k))

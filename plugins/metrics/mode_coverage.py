@@ -18,7 +18,8 @@ class ModeCoverage(Evaluator):
     needs = frozenset({"points", "reference"})
     default_samples = 2500
 
-    threshold: float = field(3.0, help="a point is high quality within this many standard deviations of its nearest mode")
+    threshold: float = field(3.0, help="a point is high quality within this many standard deviations of its nearest mode",
+                             gt=0)
 
     def check(self, ctx: EvaluationContext) -> None:
         self._mixture(ctx)

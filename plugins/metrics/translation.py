@@ -23,7 +23,7 @@ class TranslationAccuracy(Evaluator):
 
     source: str = field("", help="labelled source-domain data spec (e.g. digits or mnist:PATH@8000:)")
     direction: str = field("", help="'<from>2<to>' after the model's domains (e.g. a2b); empty = the model's first")
-    batch_size: int = field(256, help="images per call of translate()")
+    batch_size: int = field(256, help="images per call of translate()", ge=1)
 
     def check(self, ctx: EvaluationContext) -> None:
         if not self.source:
