@@ -70,10 +70,10 @@ def info(model: str, as_json: bool) -> None:
     for key, value in facts:
         out.print(f"  {key:<13} {value}", highlight=False)
     table = Table(title="config (set with --set NAME=VALUE)", header_style="bold", title_justify="left")
-    for column in ("field", "type", "default", "choices", "help"):
+    for column in ("field", "type", "default", "choices / range", "help"):
         table.add_column(column, overflow="fold")
-    for f in record["config"]:
-        table.add_row(f["name"], f["type"], repr(f["default"]), ", ".join(map(str, f["choices"] or [])), f["help"])
+    for f in spec.config.fields_info():
+        table.add_row(f.name, f.type, repr(f.default), ", ".join(map(str, f.choices or [])) or f.range_text, f.help)
     out.print(table)
     if spec.recipes:
         recipes = Table(title="recipes (train with --recipe NAME)", header_style="bold", title_justify="left")

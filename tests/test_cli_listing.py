@@ -59,6 +59,8 @@ def test_info_shows_every_config_field():
     result = invoke("info", "dcgan")
     assert result.exit_code == 0
     record = json.loads(invoke("info", "gan:dcgan", "--json").output)
+    words = " ".join(result.output.split())  # the table wraps at the terminal's width
+    assert "in [1, 1024]" in words and "in [1, 4096]" in words  # g_width's and latent_dim's declared ranges
     for field in record["config"]:
         assert field["name"] in result.output
         assert field["help"]
