@@ -176,7 +176,7 @@ def train(
     main = writes_run_dir()  # the other processes of a multi-process run read the run but never write it
     # A default runs/<model>-<n> is new: claimed by mkdir in _train and locked there, then again by the Trainer.
     with RunLock(run.path, "gensynth train", enabled=main) if run is not None else contextlib.nullcontext():
-        # With --epochs the last step is known once the data is loaded: the Trainer's own check_start refuses then.
+        # The one scan of the checkpoints; with --epochs the last step is known once the data is loaded (_train).
         checkpoint = run.check_start(resume, steps) if main and run is not None else None
         recorded = run.read_config() if run is not None and resume and run.exists() else None
         if recorded is not None:
@@ -191,6 +191,9 @@ def train(
         else:
             config_obj = make_config(spec, {**chosen.config, **dict(config or {})} if chosen is not None else config)
         check_options(options)
+        if checkpoint is not None:  # the run's batch size and seed unless others are asked for
+            run.check_batch_size_and_seed(checkpoint, options.get("batch_size", TrainOptions.batch_size),
+                                          options.get("seed", TrainOptions.seed))
         return _train(spec, config_obj, data, run, recorded, checkpoint, steps, epochs, chosen.name if chosen else "",
                       resume, extend, allow_world_size_change, download, hooks, progress, threads, options, registry)
 
@@ -229,14 +232,15 @@ def _train(spec: ModelSpec, config: ModelConfig, data: DataSpecs, run: RunDir | 
            progress: bool | str | Progress, threads: int | None, options: dict[str, Any],
            registry: Registry) -> RunContext:
     """The torch side of :func:`train`, once every check that needs no torch has passed; ``run`` None: a new
-    ``runs/<model>-<n>``; ``checkpoint``: the one a resumed run continues from (``RunDir.check_start``)."""
+    ``runs/<model>-<n>``; ``checkpoint``: the one a resumed run continues from (``RunDir.check_start``, in the
+    process that writes the run; None in the others), which the Trainer does not check again."""
     import torch
 
     from gensynth._data.domains import data_info, load_model_data, steps_per_epoch
     from gensynth._data.loader import share_of
     from gensynth._evaluation.training import training_evaluation
     from gensynth._training.progress import make_progress
-    from gensynth._training.rundir import new_run_dir
+    from gensynth._training.rundir import check_not_finished, new_run_dir
     from gensynth._training.runtime import Runtime
     from gensynth._training.trainer import Trainer
 
@@ -248,6 +252,7 @@ def _train(spec: ModelSpec, config: ModelConfig, data: DataSpecs, run: RunDir | 
         net.bind_data(data_info(dataset))
         if steps is None:
             steps = epochs * steps_per_epoch(dataset, options.get("batch_size", TrainOptions.batch_size))
+            runtime.on_main(lambda: check_not_finished(checkpoint, steps))  # the last step is known now
         opts = TrainOptions(steps=steps, **options)
         share_of(opts.batch_size, runtime.world_size)
         evaluate = (runtime.on_main(lambda: training_evaluation(net, spec, opts, data, registry))
@@ -276,7 +281,8 @@ def _train(spec: ModelSpec, config: ModelConfig, data: DataSpecs, run: RunDir | 
                 _announce(reporter, spec, data, run, checkpoint, opts, threads_used, evaluate)
                 if threads_note:
                     reporter.note(threads_note)
-            return trainer.fit(resume=resume, extend=extend, allow_world_size_change=allow_world_size_change)
+            return trainer.fit(resume=resume, extend=extend, allow_world_size_change=allow_world_size_change,
+                               checked=True, checkpoint=checkpoint)
 
 
 def _training_threads(threads: int | None, recorded: dict | None) -> tuple[int, str]:

@@ -39,7 +39,12 @@ def cli_cases(tmp: Path) -> list[tuple[list[str], str]]:
     dcgan = api.model_spec("dcgan")
     finished = fake_run(tmp / "finished", {"id": dcgan.id, "config": api.make_config(dcgan).to_dict()},
                         data={"spec": "digits", "info": {}})
-    (finished / "checkpoints" / "step-00000004").mkdir(parents=True)  # the step is in the folder's name
+    checkpoint = finished / "checkpoints" / "step-00000004"  # the step is in the folder's name
+    checkpoint.mkdir(parents=True)
+    (checkpoint / "state.json").write_text(json.dumps({  # the batch size and seed are in its state.json
+        "step": 4, "optimizers": {}, "schedulers": {}, "rng": {"python": [], "numpy": [], "torch": []},
+        "data": {"seed": 0, "batch_size": 64, "next_step": 4}}))
+    resume = ["train", "dcgan", "--data", "digits", "--resume", "--out", str(finished)]
     (tmp / "c.yaml").write_text("g_width: 8\n")
     return [
         ([*TRAIN, "--seed", HUGE], f"--seed must be in [0, 4294967295], got {HUGE}"),
@@ -54,8 +59,11 @@ def cli_cases(tmp: Path) -> list[tuple[list[str], str]]:
         ([*TRAIN, "--keep-checkpoints", "-1"], "--keep-checkpoints must be at least 0, got -1"),
         ([*TRAIN, "--sample-every", "-1"], "--sample-every must be at least 0, got -1"),
         ([*TRAIN, "--extend"], "--extend lengthens a run being resumed; add --resume"),
-        (["train", "dcgan", "--data", "digits", "--steps", "4", "--resume", "--out", str(finished)],
-         "the run is already at step 4 of 4; pass a larger --steps to continue"),
+        ([*resume, "--steps", "4"], "the run is already at step 4 of 4; pass a larger --steps to continue"),
+        ([*resume, "--steps", "6", "--batch-size", "8"], "cannot resume with another batch size: checkpoint "
+         "step-00000004 was trained with --batch-size 64; drop --batch-size or start a new run"),
+        ([*resume, "--steps", "6", "--seed", "5"], "cannot resume with another seed: checkpoint step-00000004 was "
+         "trained with --seed 0; drop --seed or start a new run"),
         (["train", "dcgan", "--data", "digits", "--epochs", "0"], "--epochs must be at least 1, got 0"),
         ([*TRAIN, "--config", str(tmp / "c.yaml")], ".yaml files are not read; give a JSON (.json) or TOML"),
         (["train", "dcgan", "--data", "digits@abc", "--steps", "1"],

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from safetensors.torch import load_file, save_file
 
 from gensynth import api
+from gensynth._discovery.registry import get_registry
 from gensynth._errors import GensynthError
 from gensynth._training.lock import RunLock, holder
 from gensynth._training.processes import writes_run_dir
@@ -113,26 +114,35 @@ def test_a_forked_child_does_not_keep_the_lock(tmp_path):
         os.waitpid(pid, 0)
 
 
-def test_a_finished_run_is_refused_before_the_model_or_data_load(trained, tmp_path, monkeypatch):
-    """The checkpoint's folder tells its step: resuming to that step or less is refused before torch's side of
-    train (model, data, Trainer) runs, and changes nothing; with epochs the Trainer refuses it, also untouched."""
+def test_a_finished_run_or_another_batch_size_or_seed_is_refused_before_the_model_or_data_load(trained, tmp_path,
+                                                                                             monkeypatch):
+    """The checkpoint's folder tells its step and its state.json the batch size and seed: resuming to that step or
+    less, or with another batch size or seed, is refused before torch's side of train (model, data, Trainer) runs,
+    and changes nothing; with epochs the step is refused once the data is loaded, also untouched."""
     run = copy_of(trained, tmp_path)
     real_train = api._train
     monkeypatch.setattr(api, "_train", lambda *args: pytest.fail("the torch side of train ran"))
     for steps in (4, 3):
         refused(run, rf"^the run is already at step 4 of {steps}; pass a larger steps to continue$", steps=steps,
                 resume=True)
+    refused(run, r"^cannot resume with another batch size: checkpoint step-00000004 was trained with batch_size=16; "
+                 r"drop batch_size or start a new run$", steps=6, resume=True, batch_size=8)
+    refused(run, r"^cannot resume with another batch size or seed: checkpoint step-00000004 was trained with "
+                 r"batch_size=16, seed=0; drop batch_size/seed or start a new run$", steps=6, resume=True,
+            batch_size=8, seed=5)
+    refused(run, "^cannot resume with another seed", steps=6, resume=True, seed=5)
     monkeypatch.setattr(api, "_train", real_train)
-    refused(run, r"^the run is already at step 4 of 1; pass a larger steps to continue$", steps=None, epochs=1,
-            resume=True, batch_size=1797)  # digits: 1,797 images, one step per epoch
+    short = tmp_path / "short"
+    api.train("dcgan", "digits@:32", short, steps=2, **COMMON)  # 32 images, batch 16: two steps per epoch
+    before = snapshot(short)
+    with pytest.raises(GensynthError, match=r"^the run is already at step 2 of 2; pass a larger steps to continue$"):
+        api.train("dcgan", "digits@:32", short, **{**COMMON, "epochs": 1, "resume": True})
+    assert snapshot(short) == before
 
 
 def test_refused_starts_leave_the_run_byte_identical(trained, tmp_path):
     run = copy_of(trained, tmp_path)
     refused(run, "already holds a run; pass resume=True", steps=6)
-    refused(run, "cannot resume with another batch size: checkpoint step-00000004 was trained with batch_size=16",
-            steps=6, resume=True, batch_size=8)
-    refused(run, "cannot resume with another seed", steps=6, resume=True, seed=5)
     refused(run, "already at step 4 of 2", steps=2, resume=True)
     with pytest.raises(GensynthError, match="cannot resume: the run trained gan:dcgan, not vae:vae"):
         api.train("vae", "digits", run, steps=6, resume=True, device="cpu")  # not "vae has no recipes"
@@ -154,6 +164,27 @@ def test_refused_starts_leave_the_run_byte_identical(trained, tmp_path):
     shutil.copyfile(trained / "checkpoints" / "step-00000004" / "model.safetensors", weights)
     api.train("dcgan", "digits", run, steps=6, resume=True, **COMMON)  # none of the refusals locked the run
     assert RunDir(run).latest_checkpoint()[0] == 6 and not (run / ".lock").exists()
+
+
+def test_a_trainer_used_directly_checks_its_start(trained, tmp_path):
+    """Without api.train's checks before torch, Trainer.fit makes them: the same refusals, nothing changed."""
+    from gensynth._data.domains import data_info, load_model_data
+    from gensynth._training.options import TrainOptions
+    from gensynth._training.trainer import Trainer
+
+    run = copy_of(trained, tmp_path)
+    net = api.build_model("dcgan", TINY)
+    data = load_model_data("digits", net.data_request(), get_registry())
+    net.bind_data(data_info(data))
+    before = snapshot(run)
+    for options, message in [({"batch_size": 8}, "^cannot resume with another batch size: checkpoint step-00000004 "
+                                                 "was trained with batch_size=16; drop batch_size or start a new run$"),
+                             ({"seed": 5}, "^cannot resume with another seed"),
+                             ({"steps": 4}, "^the run is already at step 4 of 4")]:
+        opts = TrainOptions(**{"steps": 6, "batch_size": 16, "device": "cpu", **options})
+        with pytest.raises(GensynthError, match=message):
+            Trainer(net, data, run, opts, progress=False).fit(resume=True)
+        assert snapshot(run) == before
 
 
 def test_saved_weights_are_never_overwritten(trained, tmp_path):

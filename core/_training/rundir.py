@@ -191,14 +191,18 @@ class RunDir:
 
     # -- ownership -----------------------------------------------------------------
 
-    def check_start(self, resume: bool, steps: int | None = None) -> tuple[int, Path] | None:
-        """Refuse to train here when it would overwrite saved work or, resumed to ``steps``, train nothing;
-        return the checkpoint (step, folder) a resumed run continues from (None: training starts at step 0).
+    def check_start(self, resume: bool, steps: int | None = None, batch_size: int | None = None,
+                    seed: int | None = None) -> tuple[int, Path] | None:
+        """Refuse to train here when it would overwrite saved work or, resumed to ``steps``, train nothing or
+        with another ``batch_size`` or ``seed``; return the checkpoint (step, folder) a resumed run continues
+        from (None: training starts at step 0).
 
         A new run needs a folder without a run in it; a resumed one needs its
         ``config.json`` and, when weights were saved, a checkpoint to continue
-        from, at a step below ``steps`` (None: not known yet). ``--resume`` on an
-        empty or missing folder starts a new run. Nothing here needs torch.
+        from, at a step below ``steps`` (None: not known yet), trained with the
+        same batch size and seed (None: not compared here; see
+        :meth:`check_batch_size_and_seed`). ``--resume`` on an empty or missing
+        folder starts a new run. The checkpoints are scanned once; nothing here needs torch.
         """
         checkpoints = self.checkpoints()
         has_config, has_weights, has_checkpoints = self.exists(), self.weights_path.is_file(), bool(checkpoints)
@@ -213,10 +217,24 @@ class RunDir:
             raise GensynthError(f"{self.path} holds saved weights but no checkpoint to resume from, and training would "
                                 f"overwrite them; choose another {option('out')} folder")
         latest = checkpoints[-1] if resume and checkpoints else None
-        if latest is not None and steps is not None and latest[0] >= steps:
-            raise GensynthError(f"the run is already at step {latest[0]} of {steps}; pass a larger "
-                                f"{option('steps')} to continue")
+        check_not_finished(latest, steps)
+        if latest is not None and (batch_size is not None or seed is not None):
+            self.check_batch_size_and_seed(latest, batch_size, seed)
         return latest
+
+    def check_batch_size_and_seed(self, checkpoint: tuple[int, Path], batch_size: int | None,
+                                  seed: int | None) -> None:
+        """Refuse to continue from ``checkpoint`` (step, folder) with another ``batch_size`` or ``seed`` (None: not
+        compared) than it was trained with, naming what differs. Reads the checkpoint's ``state.json``, not torch."""
+        folder = checkpoint[1]
+        trained = self.read_state(folder)["data"]
+        asked = {"batch_size": batch_size, "seed": seed}
+        differing = [name for name, value in asked.items() if value is not None and trained.get(name, value) != value]
+        if differing:
+            recorded = ", ".join(f"{option(name, trained[name])}" for name in differing)
+            raise GensynthError(f"cannot resume with another {' or '.join(n.replace('_', ' ') for n in differing)}: "
+                                f"checkpoint {folder.name} was trained with {recorded}; drop "
+                                f"{'/'.join(option(n) for n in differing)} or start a new run")
 
     def owns(self, path: str | Path) -> bool:
         """Whether ``path`` is a file training writes: config, weights, lock, or anything in the run's folders."""
@@ -302,20 +320,41 @@ class RunDir:
         from gensynth._training.state import join_state
 
         weights = load_weights(folder / WEIGHTS)
-        damaged = f"checkpoint {folder} is damaged"
-        remedy = "delete that folder to resume from the previous one"
         try:
             tensors = load_file(str(folder / STATE_TENSORS))
         except (SafetensorError, OSError, ValueError) as exc:
-            raise GensynthError(f"{damaged} ({exc}); {remedy}") from None
-        tree = read_json(folder / STATE_JSON, "checkpoint state")
-        problem = state_problem(tree)
-        if problem:
-            raise GensynthError(f"{damaged} ({STATE_JSON} {problem}); {remedy}")
+            raise GensynthError(f"{_damaged(folder)} ({exc}); {_DAMAGED_REMEDY}") from None
+        tree = self.read_state(folder)
         try:
             return weights, join_state(tree, tensors)
         except (KeyError, TypeError, ValueError) as exc:
-            raise GensynthError(f"{damaged} ({STATE_JSON} does not match {STATE_TENSORS}: {exc}); {remedy}") from None
+            raise GensynthError(f"{_damaged(folder)} ({STATE_JSON} does not match {STATE_TENSORS}: {exc}); "
+                                f"{_DAMAGED_REMEDY}") from None
+
+    @staticmethod
+    def read_state(folder: Path) -> dict[str, Any]:
+        """The JSON tree of a checkpoint folder's ``state.json`` (tensor references unresolved), checked; a one-line
+        GensynthError when it is damaged. Needs no torch."""
+        tree = read_json(folder / STATE_JSON, "checkpoint state")
+        problem = state_problem(tree)
+        if problem:
+            raise GensynthError(f"{_damaged(folder)} ({STATE_JSON} {problem}); {_DAMAGED_REMEDY}")
+        return tree
+
+
+_DAMAGED_REMEDY = "delete that folder to resume from the previous one"
+
+
+def _damaged(folder: Path) -> str:
+    return f"checkpoint {folder} is damaged"
+
+
+def check_not_finished(latest: tuple[int, Path] | None, steps: int | None) -> None:
+    """Refuse to resume from checkpoint ``latest`` (step, folder; None: none) to ``steps`` (None: not known yet)
+    when the run is there already."""
+    if latest is not None and steps is not None and latest[0] >= steps:
+        raise GensynthError(f"the run is already at step {latest[0]} of {steps}; pass a larger "
+                            f"{option('steps')} to continue")
 
 
 def state_problem(tree: Any) -> str:

@@ -136,9 +136,14 @@ class Trainer:
 
     # -- public -------------------------------------------------------------------
 
-    def fit(self, resume: bool = False, extend: bool = False, allow_world_size_change: bool = False) -> RunContext:
+    def fit(self, resume: bool = False, extend: bool = False, allow_world_size_change: bool = False, *,
+            checked: bool = False, checkpoint: tuple[int, Path] | None = None) -> RunContext:
         """Train until ``options.steps``; with ``resume``, continue from the latest checkpoint.
 
+        The start is checked first (:meth:`RunDir.check_start` with the options' steps,
+        batch size and seed, on rank 0), unless ``checked``: the caller has checked it
+        with these options already (``api.train`` does, before torch loads) and passes
+        the ``checkpoint`` it found (rank 0's; None in the other processes).
         A resumed run keeps the horizon its learning-rate schedules were planned for;
         training past it needs ``extend``, which re-plans them over ``options.steps``.
         A checkpoint written by another number of processes is refused unless
@@ -147,20 +152,23 @@ class Trainer:
         with contextlib.ExitStack() as owned:
             runtime = self.runtime or owned.enter_context(Runtime.create(self.options.device, self.options.precision))
             owned.enter_context(RunLock(self.run.path, "gensynth train", enabled=runtime.is_main))
-            return self._fit(runtime, resume, extend, allow_world_size_change)
+            opts = self.options
+            found = checkpoint if checked else runtime.on_main(
+                lambda: self.run.check_start(resume, opts.steps, opts.batch_size, opts.seed))
+            return self._fit(runtime, runtime.share(found) if resume else None, extend, allow_world_size_change)
 
-    def _fit(self, runtime: Runtime, resume: bool, extend: bool, allow_world_size_change: bool) -> RunContext:
+    def _fit(self, runtime: Runtime, checkpoint: tuple[int, Path] | None, extend: bool,
+             allow_world_size_change: bool) -> RunContext:
+        """Train from ``checkpoint`` (step, folder; None: step 0), the start being checked."""
         opts = self.options
-        found = runtime.on_main(lambda: self.run.check_start(resume, opts.steps))
         model = runtime.prepare(self.model.to(runtime.device))
         self.model = model
         model.train()
         optimizers = model.configure_optimizers()
-        checkpoint = runtime.share(found) if resume else None
         weights, state = self.run.load_checkpoint(checkpoint[1]) if checkpoint else (None, None)
         start = int(state["step"]) if state is not None else 0
         if state is not None:
-            self._check_resumable(checkpoint[1], state, runtime, allow_world_size_change)
+            self._check_world_size(checkpoint[1], state, runtime, allow_world_size_change)
         schedulers, planned, horizon = self._schedules(optimizers, state, extend)
         phases = model.training_phases()
         unknown = [p.optimizer for p in phases if p.optimizer not in optimizers]
@@ -405,18 +413,10 @@ class Trainer:
             horizon = steps  # nothing is scheduled: the horizon is only recorded
         return schedulers, planned, horizon
 
-    def _check_resumable(self, folder: Path, state: dict[str, Any], runtime: Runtime,
-                         allow_world_size_change: bool) -> None:
-        """Refuse a resume with another batch size or seed than the checkpoint's, or (unless
-        ``allow_world_size_change``) another number of processes, naming what differs."""
-        data = state["data"]
-        differing = [name for name in ("batch_size", "seed") if data.get(name, getattr(self.options, name))
-                     != getattr(self.options, name)]
-        if differing:
-            recorded = ", ".join(f"{option(name, data[name])}" for name in differing)
-            raise GensynthError(f"cannot resume with another {' or '.join(n.replace('_', ' ') for n in differing)}: "
-                                f"checkpoint {folder.name} was trained with {recorded}; drop "
-                                f"{'/'.join(option(n) for n in differing)} or start a new run")
+    def _check_world_size(self, folder: Path, state: dict[str, Any], runtime: Runtime,
+                          allow_world_size_change: bool) -> None:
+        """Refuse (unless ``allow_world_size_change``) a resume with another number of processes than the
+        checkpoint's (its batch size and seed were compared with the start, :meth:`RunDir.check_start`)."""
         saved = state.get("world_size", 1)
         if saved != runtime.world_size and not allow_world_size_change:
             raise GensynthError(
