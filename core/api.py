@@ -26,7 +26,7 @@ from gensynth._metadata.specs import ModelSpec
 from gensynth._naming import option
 from gensynth._training.lock import RunLock
 from gensynth._training.options import TrainOptions, check_options
-from gensynth._training.processes import writes_run_dir
+from gensynth._training.processes import refused_together, writes_run_dir
 from gensynth._training.rundir import RunDir
 from gensynth._version import __version__
 
@@ -174,26 +174,30 @@ def train(
         raise GensynthError(f"resuming needs the run directory: pass {option('out', 'RUN_DIR')} (the run to continue)")
     run = RunDir(out) if out is not None else None
     main = writes_run_dir()  # the other processes of a multi-process run read the run but never write it
-    # A default runs/<model>-<n> is new: claimed by mkdir in _train and locked there, then again by the Trainer.
-    with RunLock(run.path, "gensynth train", enabled=main) if run is not None else contextlib.nullcontext():
-        # The one scan of the checkpoints; with --epochs the last step is known once the data is loaded (_train).
-        checkpoint = run.check_start(resume, steps) if main and run is not None else None
-        recorded = run.read_config() if run is not None and resume and run.exists() else None
-        if recorded is not None:
-            if recorded["model"]["id"] != spec.id:  # before the recipe, which is the other model's
-                raise GensynthError(f"cannot resume: the run trained {recorded['model']['id']}, not {spec.id}")
-            recipe, options = _resumed_settings(recorded, recipe, options)
-        chosen = spec.recipe(recipe) if recipe != "" else None
-        if chosen is not None:
-            options = {**chosen.training, **options}
-        if recorded is not None:  # the run's own config (not today's defaults), under the values given
-            config_obj = _check_same_run(spec, recorded, config, data)
-        else:
-            config_obj = make_config(spec, {**chosen.config, **dict(config or {})} if chosen is not None else config)
-        check_options(options)
-        if checkpoint is not None:  # the run's batch size and seed unless others are asked for
-            run.check_batch_size_and_seed(checkpoint, options.get("batch_size", TrainOptions.batch_size),
-                                          options.get("seed", TrainOptions.seed))
+    with contextlib.ExitStack() as held:
+        with refused_together():  # rank 0's refusals refuse every process
+            # A default runs/<model>-<n> is new: claimed by mkdir in _train and locked there, then by the Trainer.
+            if run is not None:
+                held.enter_context(RunLock(run.path, "gensynth train", enabled=main))
+            # The one scan of the checkpoints; with --epochs the last step is known once the data is loaded (_train).
+            checkpoint = run.check_start(resume, steps) if main and run is not None else None
+            recorded = run.read_config() if run is not None and resume and run.exists() else None
+            if recorded is not None:
+                if recorded["model"]["id"] != spec.id:  # before the recipe, which is the other model's
+                    raise GensynthError(f"cannot resume: the run trained {recorded['model']['id']}, not {spec.id}")
+                recipe, options = _resumed_settings(recorded, recipe, options)
+            chosen = spec.recipe(recipe) if recipe != "" else None
+            if chosen is not None:
+                options = {**chosen.training, **options}
+            if recorded is not None:  # the run's own config (not today's defaults), under the values given
+                config_obj = _check_same_run(spec, recorded, config, data)
+            else:
+                asked = {**chosen.config, **dict(config or {})} if chosen is not None else config
+                config_obj = make_config(spec, asked)
+            check_options(options)
+            if checkpoint is not None:  # the run's batch size and seed unless others are asked for
+                run.check_batch_size_and_seed(checkpoint, options.get("batch_size", TrainOptions.batch_size),
+                                              options.get("seed", TrainOptions.seed))
         return _train(spec, config_obj, data, run, recorded, checkpoint, steps, epochs, chosen.name if chosen else "",
                       resume, extend, allow_world_size_change, download, hooks, progress, threads, options, registry)
 

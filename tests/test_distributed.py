@@ -144,6 +144,9 @@ def launches(tmp_path_factory):
     facts["killed_at"] = RunDir(root / "gan-split").latest_checkpoint()[0]
 
     resume = [{"name": "gan-resume", "cli": [*GAN_TRAIN, "--out", str(root / "gan-split"), "--resume"]},
+              # refused in both processes of the script's group, which then goes on with the next job in step
+              {"name": "cyclegan-other-batch", "api": {**cyclegan, "out": str(root / "cyclegan-split"), "resume": True,
+                                                       "batch_size": 4}},
               {"name": "cyclegan-resume", "api": {**cyclegan, "out": str(root / "cyclegan-split"), "resume": True}}]
     facts["resume"] = run_jobs(root, "resume", resume)
     return facts
@@ -270,7 +273,10 @@ def test_a_killed_rank_ends_the_run_in_bounded_time_and_the_same_command_resumes
     assert killed_code != 0 and seconds < BOUNDED_EXIT_S, launches["killed_output"][-3000:]
     assert launches["killed_at"] < 240  # the resume below continues from the last checkpoint before the kill
     code, output, results = launches["resume"]
+    refused = results.pop("cyclegan-other-batch")
     assert code == 0 and [r["error"] for job in results.values() for r in job] == [None] * 4, output[-3000:]
+    assert [r["error"] for r in refused] == ["cannot resume with another batch size: checkpoint step-00000004 was "
+                                             "trained with batch_size=2; drop batch_size or start a new run"] * 2
     assert_same_run(root / "gan-once", root / "gan-split")
     assert_same_run(root / "cyclegan-once", root / "cyclegan-split")
     cyclegan = latest_state(root / "cyclegan-split")

@@ -8,7 +8,10 @@ reads the same values, so both agree.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
+from typing import Iterator
 
 from gensynth._errors import GensynthError
 
@@ -46,3 +49,32 @@ def launched_local_world_size() -> int:
 def writes_run_dir() -> bool:
     """Whether this process writes the run directory: the main process (rank 0) only."""
     return launched_rank() == 0
+
+
+@contextlib.contextmanager
+def refused_together() -> Iterator[None]:
+    """Checks that only rank 0 can make (the run directory's lock and checkpoints) refuse every process at once.
+
+    Under a plain torchrun launch a refusal in rank 0 ends it before the process group
+    exists, and torchrun stops the others. In a process group the caller set up
+    before (a script that trains several times in one group), the others would go
+    on into training and wait for rank 0 in a collective: so every process gathers
+    what each refused (the first message, by rank, is raised in all of them) and
+    goes on only when none did. Without such a group nothing is exchanged and torch is not imported.
+    """
+    refusal: GensynthError | None = None
+    try:
+        yield
+    except GensynthError as exc:
+        refusal = exc
+    dist = sys.modules.get("torch.distributed")  # a caller's group means torch is loaded already
+    if dist is not None and dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+        messages: list[str | None] = [None] * dist.get_world_size()
+        dist.all_gather_object(messages, None if refusal is None else str(refusal))
+        first = next((message for message in messages if message is not None), None)
+        if first is not None:
+            if refusal is not None and str(refusal) == first:
+                raise refusal
+            raise GensynthError(first)
+    if refusal is not None:
+        raise refusal
