@@ -62,19 +62,20 @@ def refused_together() -> Iterator[None]:
     what each refused (the first message, by rank, is raised in all of them) and
     goes on only when none did. Without such a group nothing is exchanged and torch is not imported.
     """
-    refusal: GensynthError | None = None
+    refusal: Exception | None = None
     try:
         yield
-    except GensynthError as exc:
+    except Exception as exc:  # every rank must reach the exchange, whatever stopped it
         refusal = exc
     dist = sys.modules.get("torch.distributed")  # a caller's group means torch is loaded already
     if dist is not None and dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+        if dist.get_backend() == "nccl":  # object collectives run on the current GPU: this process's own, as
+            sys.modules["torch"].cuda.set_device(launched_local_rank())  # the Runtime will set it
+        mine = None if refusal is None else str(refusal) if isinstance(refusal, GensynthError) else repr(refusal)
         messages: list[str | None] = [None] * dist.get_world_size()
-        dist.all_gather_object(messages, None if refusal is None else str(refusal))
+        dist.all_gather_object(messages, mine)
         first = next((message for message in messages if message is not None), None)
-        if first is not None:
-            if refusal is not None and str(refusal) == first:
-                raise refusal
-            raise GensynthError(first)
+        if first is not None and first != mine:
+            raise GensynthError(first) from refusal
     if refusal is not None:
         raise refusal
