@@ -51,9 +51,8 @@ def list_models(pattern: str | None, family: str | None, plugin: str | None, as_
 def info(model: str, as_json: bool) -> None:
     """Everything about one MODEL, including every config field."""
     spec = get_registry().resolve("models", model)
-    record = spec.to_json()
     if as_json:
-        print_json(record)
+        print_json(spec.to_json())
         return
     from rich.table import Table
 

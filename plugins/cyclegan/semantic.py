@@ -48,22 +48,22 @@ class SemanticConsistency:
     """Which domain's classifier judges each direction, and the classifiers themselves (built on first use)."""
 
     def __init__(self, judges: Mapping[str, tuple[str, str]], channels: int, image_size: int,
-                 steps: int = 600) -> None:
+                 steps: int | None = None) -> None:
         #: direction -> (domain whose classifier judges it, or "both"; the judge's training data spec)
         self.judges = dict(judges)
         self.channels, self.image_size = channels, image_size
-        #: Adam steps of the judges' training (the ``classifier`` extractor's ``steps``)
+        #: Adam steps of the judges' training (the ``classifier`` extractor's ``steps``; None: its default)
         self.steps = steps
         self._classifiers: dict[str, FeatureExtractor] = {}
 
     @classmethod
     def from_data(cls, info: Mapping[str, Mapping[str, Any]], directions: tuple[str, ...], channels: int,
-                  image_size: int, judge: str = "auto", steps: int = 600) -> SemanticConsistency:
+                  image_size: int, judge: str = "auto", steps: int | None = None) -> SemanticConsistency:
         """Judges for ``directions`` from the facts of the training data (``Model.bind_data``'s ``info``):
         ``judge="source"``, each direction's source domain's classifier (the other's when it has no labels);
         ``"both"``, one classifier of all domains' training data for every direction; ``"auto"``, ``"both"``
         when the domains' data can be joined for it (:func:`_joint_judge_problem`), else ``"source"``. Each judge
-        trains for ``steps`` Adam steps."""
+        trains for ``steps`` Adam steps (None: the classifier extractor's default)."""
         labelled = [domain for domain, facts in info.items() if facts.get("num_classes")]
         if not labelled:
             raise GensynthError("lambda_semantic > 0 needs class labels in domain a or b (a classifier of a labelled "
@@ -100,9 +100,10 @@ class SemanticConsistency:
     def classifier(self, domain: str, device: torch.device) -> FeatureExtractor:
         if domain not in self._classifiers:
             spec = next(data for judge, data in self.judges.values() if judge == domain)
+            recipe = {} if self.steps is None else {"steps": str(self.steps)}
             self._classifiers[domain] = domain_classifier(spec, channels=self.channels, image_size=self.image_size,
                                                           domain=None if domain == "both" else domain, device=device,
-                                                          options={"steps": str(self.steps)})
+                                                          options=recipe)
         return self._classifiers[domain]
 
 
