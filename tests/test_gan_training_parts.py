@@ -128,6 +128,22 @@ def test_ema_copies_during_warm_up_then_averages():
     assert torch.allclose(average.module.weight, torch.full((1, 2), 0.9 * 3.2 + 0.1 * 5.0))
 
 
+def test_the_average_of_a_spectrally_normed_network_keeps_spectral_norm_one():
+    torch.manual_seed(0)
+    network = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4))
+    add_spectral_norm(network, layers=(nn.Linear,))
+    average = moving_average(network, decay=0.5)
+    for step in range(1, 30):
+        with torch.no_grad():  # a weight that moves, as in training, its u and v following it
+            for layer in (network[0], network[2]):
+                layer.parametrizations.weight.original.add_(torch.randn_like(layer.parametrizations.weight.original))
+        network(torch.randn(4, 8))  # a training-mode forward: spectral norm's power iteration
+        update_average(average, network, step=step, start=0)
+    average.eval()
+    for layer in (average.module[0], average.module[2]):
+        assert torch.linalg.matrix_norm(layer.weight, ord=2).item() == pytest.approx(1.0, abs=0.05)
+
+
 def test_samples_come_from_the_average_by_default():
     model = MLPGAN(MLPGANConfig(hidden=16, depth=1, ema_decay=0.5, ema_start=0))
     train(model, ring_batch, steps=3)

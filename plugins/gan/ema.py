@@ -2,12 +2,20 @@
 
 The average is a submodule of the model, so it is saved with the weights
 (safetensors) and restored exactly on resume. BatchNorm running statistics are
-averaged with the weights (``use_buffers``).
+averaged with the weights (``use_buffers``). So are spectral norm's singular-vector
+estimates ``u`` and ``v``, which then no longer fit the averaged weight: in eval mode
+spectral norm divides by ``u . W v`` without iterating, and averaged (shorter,
+mixed) vectors made that too small, so the average's layers had spectral norms up
+to 2 instead of 1. After each update, one power iteration from the averaged
+vectors on the averaged weight (what spectral norm does in every training forward
+pass) brings them back.
 """
 
 from __future__ import annotations
 
+import torch
 from torch import nn
+from torch.nn.utils import parametrize
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 
@@ -23,3 +31,17 @@ def update_average(average: AveragedModel, network: nn.Module, step: int, start:
     if step <= start:
         average.n_averaged.zero_()  # AveragedModel copies when it has averaged nothing yet
     average.update_parameters(network)
+    _refit_spectral_norms(average.module)
+
+
+@torch.no_grad()
+def _refit_spectral_norms(network: nn.Module) -> None:
+    """One power iteration of every spectral-norm parametrization in ``network`` on its (averaged) weight."""
+    for module in network.modules():
+        if parametrize.is_parametrized(module, "weight"):
+            for parametrization in module.parametrizations.weight:
+                if hasattr(parametrization, "_u"):  # torch.nn.utils.parametrizations.spectral_norm
+                    was_training = parametrization.training
+                    parametrization.train()  # its forward iterates only in training mode
+                    parametrization(module.parametrizations.weight.original)
+                    parametrization.train(was_training)
