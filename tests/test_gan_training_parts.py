@@ -7,6 +7,7 @@ import math
 import pytest
 import torch
 from torch import nn
+from torch.nn.utils import parametrize
 
 from gensynth._errors import GensynthError
 from gensynth.plugins.gan.config import MLPGANConfig
@@ -128,19 +129,28 @@ def test_ema_copies_during_warm_up_then_averages():
     assert torch.allclose(average.module.weight, torch.full((1, 2), 0.9 * 3.2 + 0.1 * 5.0))
 
 
+class Symmetric(nn.Module):
+    """A parametrization that changes more than the scale: spectral norm after it must see its output."""
+
+    def forward(self, weight: torch.Tensor) -> torch.Tensor:
+        return weight.triu() + weight.triu(1).transpose(0, 1)
+
+
 def test_the_average_of_a_spectrally_normed_network_keeps_spectral_norm_one():
     torch.manual_seed(0)
-    network = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4))
-    add_spectral_norm(network, layers=(nn.Linear,))
+    network = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4), nn.ReLU(), nn.Linear(4, 4))
+    parametrize.register_parametrization(network[4], "weight", Symmetric())
+    add_spectral_norm(network, layers=(nn.Linear,))  # after Symmetric in the last layer's chain
+    layers = network[0], network[2], network[4]
     average = moving_average(network, decay=0.5)
     for step in range(1, 30):
         with torch.no_grad():  # a weight that moves, as in training, its u and v following it
-            for layer in (network[0], network[2]):
+            for layer in layers:
                 layer.parametrizations.weight.original.add_(torch.randn_like(layer.parametrizations.weight.original))
         network(torch.randn(4, 8))  # a training-mode forward: spectral norm's power iteration
         update_average(average, network, step=step, start=0)
     average.eval()
-    for layer in (average.module[0], average.module[2]):
+    for layer in (average.module[0], average.module[2], average.module[4]):
         assert torch.linalg.matrix_norm(layer.weight, ord=2).item() == pytest.approx(1.0, abs=0.05)
 
 

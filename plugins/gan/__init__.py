@@ -128,7 +128,7 @@ def register_models(register):
         recipes=(FAST_SNGAN, PAPER_SNGAN),
         **RESNET_GAN,
     ))
-    # biggan's test config averages from step 1, so the conformance kit's resume covers the average's refit
+    # biggan's test config averages from step 2, so the conformance kit's resume-exact covers the average's refit
     register(ModelSpec(
         name="biggan",
         summary="BigGAN-style conditional ResNet GAN: conditional BatchNorm, projection D, spectral norm",

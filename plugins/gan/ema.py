@@ -16,6 +16,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 from torch.nn.utils import parametrize
+from torch.nn.utils.parametrizations import _SpectralNorm  # the class spectral_norm() adds; torch exports no other name
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 
@@ -36,12 +37,22 @@ def update_average(average: AveragedModel, network: nn.Module, step: int, start:
 
 @torch.no_grad()
 def _refit_spectral_norms(network: nn.Module) -> None:
-    """One power iteration of every spectral-norm parametrization in ``network`` on its (averaged) weight."""
+    """One power iteration of every spectral-norm parametrization in ``network`` on its (averaged) weight.
+
+    Each parametrized tensor's whole chain runs once, with only its spectral norms in training mode (they
+    iterate only then), so a spectral norm after another parametrization sees that one's output. The
+    hook-based ``torch.nn.utils.spectral_norm`` (deprecated by torch) is not refit.
+    """
     for module in network.modules():
-        if parametrize.is_parametrized(module, "weight"):
-            for parametrization in module.parametrizations.weight:
-                if hasattr(parametrization, "_u"):  # torch.nn.utils.parametrizations.spectral_norm
-                    was_training = parametrization.training
-                    parametrization.train()  # its forward iterates only in training mode
-                    parametrization(module.parametrizations.weight.original)
-                    parametrization.train(was_training)
+        if not parametrize.is_parametrized(module):
+            continue
+        for chain in module.parametrizations.values():
+            norms = [p for p in chain if isinstance(p, _SpectralNorm)]
+            if not norms:
+                continue
+            modes = [p.training for p in norms]
+            for p in norms:
+                p.train()
+            chain()
+            for p, mode in zip(norms, modes):
+                p.train(mode)
