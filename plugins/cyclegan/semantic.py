@@ -100,10 +100,10 @@ class SemanticConsistency:
     def classifier(self, domain: str, device: torch.device) -> FeatureExtractor:
         if domain not in self._classifiers:
             spec = next(data for judge, data in self.judges.values() if judge == domain)
-            recipe = {} if self.steps is None else {"steps": str(self.steps)}
+            options = {} if self.steps is None else {"steps": str(self.steps)}
             self._classifiers[domain] = domain_classifier(spec, channels=self.channels, image_size=self.image_size,
                                                           domain=None if domain == "both" else domain, device=device,
-                                                          options=recipe)
+                                                          options=options)
         return self._classifiers[domain]
 
 
