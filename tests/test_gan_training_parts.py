@@ -11,7 +11,7 @@ from torch.nn.utils import parametrize
 
 from gensynth._errors import GensynthError
 from gensynth.plugins.gan.config import MLPGANConfig
-from gensynth.plugins.gan.ema import moving_average, update_average
+from gensynth.plugins.gan.ema import moving_average, ramped_decay, update_average
 from gensynth.plugins.gan.losses import Hinge, LeastSquares, NonSaturating, Wasserstein
 from gensynth.plugins.gan.mlp_gan import MLPGAN
 from gensynth.plugins.gan.regularisers import add_spectral_norm, gradient_penalty, r1_penalty
@@ -127,6 +127,22 @@ def test_ema_copies_during_warm_up_then_averages():
     assert torch.allclose(average.module.weight, torch.full((1, 2), 0.9 * 3.0 + 0.1 * 5.0))
     update_average(average, network, step=4, start=2)
     assert torch.allclose(average.module.weight, torch.full((1, 2), 0.9 * 3.2 + 0.1 * 5.0))
+
+
+def test_a_ramped_average_keeps_its_half_life_within_the_fraction_of_its_age():
+    network = nn.Linear(2, 1)
+    average, plain = moving_average(network, decay=0.999, rampup=0.5), moving_average(network, decay=0.999)
+    expected = None
+    for step in range(1, 40):
+        with torch.no_grad():
+            network.weight.fill_(float(step))
+        update_average(average, network, step=step, start=0)
+        update_average(plain, network, step=step, start=0)
+        decay = 0.0 if step == 1 else min(0.999, 0.5 ** (1 / (0.5 * step)))  # the first update copies
+        expected = float(step) if expected is None else decay * expected + (1 - decay) * step
+        assert average.module.weight[0, 0].item() == pytest.approx(expected, rel=1e-6)
+    assert ramped_decay(0.999, 0.05, 10 ** 6) == 0.999  # late in a long run: the decay alone
+    assert plain.module.weight[0, 0].item() < 2 < 20 < expected  # the plain average still sits at its first copy
 
 
 class Symmetric(nn.Module):

@@ -37,10 +37,12 @@ def assert_identical(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> 
 @pytest.mark.parametrize("model,data,config", [
     ("dcgan", "digits", TINY_DCGAN),
     ("mlp-gan", "ring8", {}),
-    # the generator average past its warm-up, LR decay, spectral norm vectors, lazy R1, gradient-penalty RNG, n_disc
+    # the generator average past its warm-up (and ramped), LR decay, spectral norm vectors, lazy R1,
+    # gradient-penalty RNG, n_disc
     ("cdcgan", "digits", {**TINY_DCGAN, "ema_start": 2, "decay_start": 0.5, "loss": "hinge", "spectral_norm": True,
                           "d_batch_norm": False, "r1_gamma": 1.0, "r1_every": 3}),
-    ("mlp-gan", "ring8", {"hidden": 16, "ema_start": 2, "loss": "wgan-gp", "n_disc": 2, "r1_every": 3}),
+    ("mlp-gan", "ring8", {"hidden": 16, "ema_start": 2, "ema_rampup": 0.5, "loss": "wgan-gp", "n_disc": 2,
+                          "r1_every": 3}),
 ])
 def test_resume_is_bit_exact(tmp_path, model, data, config):
     """A run interrupted at step 6 of 12 (Ctrl-C) and resumed ends exactly as one that ran through;

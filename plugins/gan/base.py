@@ -57,7 +57,7 @@ class GAN(Model):
                                 "gensynth.plugins.gan.losses.GANLoss; choose another with --set loss=NAME "
                                 "and report it to the loss's plugin")
         self.gp_weight = self.loss.gradient_penalty if config.gp_weight is None else config.gp_weight
-        self.gen_ema = moving_average(gen, config.ema_decay) if config.ema_decay > 0 else None
+        self.gen_ema = moving_average(gen, config.ema_decay, config.ema_rampup) if config.ema_decay > 0 else None
         self.augment = augmentation(config)
 
     @property

@@ -37,6 +37,9 @@ class GANConfig(ModelConfig):
                                          "used for sampling and evaluation (0: sample the raw generator)", ge=0, lt=1)
     ema_start: int = field(1000, help="EMA warm-up: the average copies the generator for the first N steps, "
                                       "then averages", ge=0)
+    ema_rampup: float = field(0.0, help="ramp-up of the average (StyleGAN2-ADA's, 0.05 there): its half-life is at "
+                                        "most this fraction of the steps it has averaged, so that a short run's "
+                                        "average does not lag its generator (0: the decay alone)", ge=0, le=1)
 
 
 @dataclasses.dataclass

@@ -9,6 +9,11 @@ mixed) vectors made that too small, so the average's layers had spectral norms u
 to 2 instead of 1. After each update, one power iteration from the averaged
 vectors on the averaged weight (what spectral norm does in every training forward
 pass) brings them back.
+
+With a ramp-up (StyleGAN2-ADA's ``ema_rampup``) the decay of each update is lowered so
+that the average's half-life is at most that fraction of the steps it has averaged: a
+fixed decay of 0.999 (half-life 693 steps) would still weigh a 2,000-step run's early
+generators, a ramp-up of 0.05 weighs its last hundred or so.
 """
 
 from __future__ import annotations
@@ -20,11 +25,28 @@ from torch.nn.utils.parametrizations import _SpectralNorm  # the class spectral_
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 
-def moving_average(network: nn.Module, decay: float) -> AveragedModel:
-    """A frozen copy of ``network`` that :func:`update_average` moves towards it by ``1 - decay`` per step."""
-    average = AveragedModel(network, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+def moving_average(network: nn.Module, decay: float, rampup: float = 0.0) -> AveragedModel:
+    """A frozen copy of ``network`` that :func:`update_average` moves towards it by ``1 - decay`` per step.
+
+    With ``rampup`` > 0 each update's decay is :func:`ramped_decay` of the updates averaged so far.
+    """
+    average_fn = _ramped_average(decay, rampup) if rampup > 0 else get_ema_multi_avg_fn(decay)
+    average = AveragedModel(network, multi_avg_fn=average_fn, use_buffers=True)
     average.requires_grad_(False)
     return average
+
+
+def ramped_decay(decay: float, rampup: float, age: int) -> float:
+    """``decay``, or less so that the half-life is at most ``rampup * age`` steps (``age``: this update's number)."""
+    return min(decay, 0.5 ** (1 / (rampup * age)))
+
+
+def _ramped_average(decay: float, rampup: float):
+    """AveragedModel's ``multi_avg_fn`` for a ramped decay; its ``num_averaged`` (saved with the average) is the age."""
+    def update(averaged: list[torch.Tensor], current: list[torch.Tensor], num_averaged: torch.Tensor) -> None:
+        age = int(num_averaged) + 1
+        get_ema_multi_avg_fn(ramped_decay(decay, rampup, age))(averaged, current, num_averaged)
+    return update
 
 
 def update_average(average: AveragedModel, network: nn.Module, step: int, start: int) -> None:
