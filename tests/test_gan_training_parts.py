@@ -129,20 +129,34 @@ def test_ema_copies_during_warm_up_then_averages():
     assert torch.allclose(average.module.weight, torch.full((1, 2), 0.9 * 3.2 + 0.1 * 5.0))
 
 
-def test_a_ramped_average_keeps_its_half_life_within_the_fraction_of_its_age():
+def test_a_ramped_average_keeps_its_half_life_within_the_fraction_of_the_steps_so_far():
     network = nn.Linear(2, 1)
     average, plain = moving_average(network, decay=0.999, rampup=0.5), moving_average(network, decay=0.999)
-    expected = None
+    expected = 0.0
     for step in range(1, 40):
         with torch.no_grad():
             network.weight.fill_(float(step))
         update_average(average, network, step=step, start=0)
         update_average(plain, network, step=step, start=0)
-        decay = 0.0 if step == 1 else min(0.999, 0.5 ** (1 / (0.5 * step)))  # the first update copies
-        expected = float(step) if expected is None else decay * expected + (1 - decay) * step
+        decay = min(0.999, 0.5 ** (1 / (0.5 * (step - 1)))) if step > 1 else 0.0  # StyleGAN2-ADA's, in steps
+        expected = decay * expected + (1 - decay) * step
         assert average.module.weight[0, 0].item() == pytest.approx(expected, rel=1e-6)
+    assert plain.module.weight[0, 0].item() < 2 < 20 < average.module.weight[0, 0].item()  # plain: still near its copy
     assert ramped_decay(0.999, 0.05, 10 ** 6) == 0.999  # late in a long run: the decay alone
-    assert plain.module.weight[0, 0].item() < 2 < 20 < expected  # the plain average still sits at its first copy
+    assert ramped_decay(0.999, 0.0, 2) == 0.999  # no ramp
+
+
+def test_the_ramp_counts_the_steps_of_the_run_not_those_since_the_warm_up():
+    model = MLPGAN(MLPGANConfig(hidden=4, depth=1, ema_decay=0.999, ema_rampup=0.5, ema_start=3))
+    first = next(model.gen.parameters())
+    expected = 0.0
+    for step in range(1, 10):
+        with torch.no_grad():
+            first.fill_(float(step))
+        model.end_iteration(step)
+        decay = min(0.999, 0.5 ** (1 / (0.5 * (step - 1)))) if step > 3 else 0.0  # copies during the warm-up
+        expected = decay * expected + (1 - decay) * step
+        assert next(model.gen_ema.module.parameters())[0, 0].item() == pytest.approx(expected, rel=1e-6)
 
 
 class Symmetric(nn.Module):

@@ -38,7 +38,7 @@ class GANConfig(ModelConfig):
     ema_start: int = field(1000, help="EMA warm-up: the average copies the generator for the first N steps, "
                                       "then averages", ge=0)
     ema_rampup: float = field(0.0, help="ramp-up of the average (StyleGAN2-ADA's, 0.05 there): its half-life is at "
-                                        "most this fraction of the steps it has averaged, so that a short run's "
+                                        "most this fraction of the steps trained so far, so that a short run's "
                                         "average does not lag its generator (0: the decay alone)", ge=0, le=1)
 
 

@@ -11,9 +11,10 @@ vectors on the averaged weight (what spectral norm does in every training forwar
 pass) brings them back.
 
 With a ramp-up (StyleGAN2-ADA's ``ema_rampup``) the decay of each update is lowered so
-that the average's half-life is at most that fraction of the steps it has averaged: a
+that the average's half-life is at most that fraction of the steps trained so far: a
 fixed decay of 0.999 (half-life 693 steps) would still weigh a 2,000-step run's early
-generators, a ramp-up of 0.05 weighs its last hundred or so.
+generators, a ramp-up of 0.05 weighs its last hundred or so. The ramp depends only on
+the step, which the Trainer restores on resume.
 """
 
 from __future__ import annotations
@@ -28,31 +29,40 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 def moving_average(network: nn.Module, decay: float, rampup: float = 0.0) -> AveragedModel:
     """A frozen copy of ``network`` that :func:`update_average` moves towards it by ``1 - decay`` per step.
 
-    With ``rampup`` > 0 each update's decay is :func:`ramped_decay` of the updates averaged so far.
+    With ``rampup`` > 0 each update's decay is :func:`ramped_decay` at its step.
     """
-    average_fn = _ramped_average(decay, rampup) if rampup > 0 else get_ema_multi_avg_fn(decay)
-    average = AveragedModel(network, multi_avg_fn=average_fn, use_buffers=True)
+    average = AveragedModel(network, multi_avg_fn=_EMAUpdate(decay, rampup), use_buffers=True)
     average.requires_grad_(False)
     return average
 
 
-def ramped_decay(decay: float, rampup: float, age: int) -> float:
-    """``decay``, or less so that the half-life is at most ``rampup * age`` steps (``age``: this update's number)."""
-    return min(decay, 0.5 ** (1 / (rampup * age)))
+def ramped_decay(decay: float, rampup: float, step: int) -> float:
+    """``decay``, lowered so that the half-life is at most ``rampup`` times the steps trained before ``step``.
+
+    StyleGAN2-ADA's ramp (its ``ema_nimg = min(ema_nimg, cur_nimg * ema_rampup)``) counted in steps;
+    ``rampup`` 0: ``decay`` unchanged.
+    """
+    if rampup == 0:
+        return decay
+    half_life = rampup * (step - 1)
+    return min(decay, 0.5 ** (1 / half_life)) if half_life > 0 else 0.0
 
 
-def _ramped_average(decay: float, rampup: float):
-    """AveragedModel's ``multi_avg_fn`` for a ramped decay; its ``num_averaged`` (saved with the average) is the age."""
-    def update(averaged: list[torch.Tensor], current: list[torch.Tensor], num_averaged: torch.Tensor) -> None:
-        age = int(num_averaged) + 1
-        get_ema_multi_avg_fn(ramped_decay(decay, rampup, age))(averaged, current, num_averaged)
-    return update
+class _EMAUpdate:
+    """AveragedModel's ``multi_avg_fn``: torch's EMA update at the decay of the step :func:`update_average` sets."""
+
+    def __init__(self, decay: float, rampup: float) -> None:
+        self.decay, self.rampup, self.step = decay, rampup, 1
+
+    def __call__(self, averaged: list[torch.Tensor], current: list[torch.Tensor], num_averaged: torch.Tensor) -> None:
+        get_ema_multi_avg_fn(ramped_decay(self.decay, self.rampup, self.step))(averaged, current, num_averaged)
 
 
 def update_average(average: AveragedModel, network: nn.Module, step: int, start: int) -> None:
     """After training step ``step`` (1-based): copy ``network`` while ``step <= start`` (warm-up), then average."""
     if step <= start:
         average.n_averaged.zero_()  # AveragedModel copies when it has averaged nothing yet
+    average.multi_avg_fn.step = step
     average.update_parameters(network)
     _refit_spectral_norms(average.module)
 
