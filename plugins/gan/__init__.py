@@ -60,9 +60,10 @@ COVERAGE_MLP = Recipe(
 #: (benchmarks/sngan_vs_dcgan.py; fast against paper not measured yet, see benchmarks/RESULTS.md).
 FAST_SNGAN = Recipe(
     "fast", "hinge loss, spectral norm on D, Adam 2e-4 (0, 0.9), one D step per G step, widths 32, "
-            "generator EMA 0.999, batch 64",
+            "generator EMA 0.999 ramped up (half-life at most 5 % of the steps), batch 64",
     config={"loss": "hinge", "lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.0, "beta2": 0.9, "n_disc": 1,
-            "spectral_norm": True, "g_width": 32, "d_width": 32, "ema_decay": 0.999},
+            "spectral_norm": True, "g_width": 32, "d_width": 32, "ema_decay": 0.999, "ema_start": 0,
+            "ema_rampup": 0.05},
     training={"batch_size": 64},
 )
 #: Miyato et al. 2018 / mimicry on CIFAR-10: 5 D steps, Adam 2e-4 (0, 0.9), linear decay, G 256 and D 128 maps.
@@ -80,7 +81,7 @@ FAST_BIGGAN = Recipe(
             "32, hierarchical z, generator EMA 0.999, batch 64",
     config={"loss": "hinge", "lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.0, "beta2": 0.9, "n_disc": 1,
             "spectral_norm": True, "g_spectral_norm": True, "g_width": 32, "d_width": 32, "embed_dim": 32,
-            "ema_decay": 0.999},
+            "ema_decay": 0.999, "ema_start": 1000, "ema_rampup": 0.0},
     training={"batch_size": 64},
 )
 #: BigGAN-PyTorch's CIFAR settings: 4 D steps, Adam 2e-4 (0, 0.999), G and D 64 maps x4, embedding 128, EMA.

@@ -126,6 +126,11 @@ class SNGANConfig(ImageGANConfig):
     spectral_norm: bool = field(True, help="spectral normalisation of every discriminator layer")
     ema_decay: float = field(0.999, help="decay of the exponential moving average of the generator weights "
                                          "used for sampling and evaluation (0: sample the raw generator)", ge=0, lt=1)
+    ema_start: int = field(0, help="EMA warm-up: the average copies the generator for the first N steps, then "
+                                   "averages (0: the ramp-up alone)", ge=0)
+    ema_rampup: float = field(0.05, help="ramp-up of the average (StyleGAN2-ADA's): its half-life is at most this "
+                                         "fraction of the steps trained so far, so that a short run's average does "
+                                         "not lag its generator (0: the decay alone)", ge=0, le=1)
 
 
 @dataclasses.dataclass
@@ -140,3 +145,8 @@ class BigGANConfig(SNGANConfig):
                                           "each joined to the class embedding (BigGAN's skip-z)")
     g_spectral_norm: bool = field(True, help="spectral normalisation of the generator's convolution and linear "
                                              "layers too (BigGAN's)")
+    ema_start: int = field(1000, help="EMA warm-up: the average copies the generator for the first N steps, "
+                                      "then averages", ge=0)
+    ema_rampup: float = field(0.0, help="ramp-up of the average (StyleGAN2-ADA's): its half-life is at most this "
+                                        "fraction of the steps trained so far (0: the decay alone; biggan's "
+                                        "default recipe was measured without one)", ge=0, le=1)
