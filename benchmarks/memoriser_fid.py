@@ -48,6 +48,8 @@ def main() -> None:
     spec = api.model_spec("dcgan")
     print("| training images | FID | KID |\n|---|---|---|")
     for n in (int(text) for text in args.images.split(",")):
+        if not 1 <= n <= 8000:
+            raise SystemExit(f"--images {n}: the training images are the first 8,000 at most (the rest are held out)")
         images = load_data(f"mnist:{args.data}@:{n}", DataRequest(image_size=28, channels=1)).x
         scores = {r.metric.split(":")[-1]: r.values for r in evaluation.run(memoriser(images), spec)}
         print(f"| first {n:,} | {scores['fid']['fid']:.2f} | {scores['kid']['kid']:.2f} |", flush=True)

@@ -111,6 +111,8 @@ def test_resume_keeps_the_recorded_config_and_the_values_of_fields_a_run_predate
     older = {"semantic_judge": "source", "semantic_judge_steps": 600}  # the judge older runs had
     assert CycleGANConfig.recorded({"ngf": 8}) == {"ngf": 8, **older}
     assert CycleGANConfig.recorded({"semantic_judge": "both"}) == {**older, "semantic_judge": "both"}
+    from gensynth.plugins.gan.config import SNGANConfig
+    assert SNGANConfig.recorded({"ema_start": 1000})["ema_rampup"] == 0.0  # sngan's average before the ramp
 
 
 class Exploding:

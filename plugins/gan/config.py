@@ -127,10 +127,11 @@ class SNGANConfig(ImageGANConfig):
     ema_decay: float = field(0.999, help="decay of the exponential moving average of the generator weights "
                                          "used for sampling and evaluation (0: sample the raw generator)", ge=0, lt=1)
     ema_start: int = field(0, help="EMA warm-up: the average copies the generator for the first N steps, then "
-                                   "averages (0: the ramp-up alone)", ge=0)
+                                   "averages (0: average from the first step)", ge=0)
     ema_rampup: float = field(0.05, help="ramp-up of the average (StyleGAN2-ADA's): its half-life is at most this "
                                          "fraction of the steps trained so far, so that a short run's average does "
-                                         "not lag its generator (0: the decay alone)", ge=0, le=1)
+                                         "not lag its generator (0: the decay alone)", ge=0, le=1,
+                              absent=0.0)  # runs recorded before the ramp resume without it
 
 
 @dataclasses.dataclass
