@@ -35,6 +35,16 @@ def memoriser(images: torch.Tensor):
     return model
 
 
+def training_set_sizes(text: str) -> list[int]:
+    """The ``--images`` sizes; exits with one line when one is not a whole number from 1 to 8,000."""
+    sizes = [item.strip() for item in text.split(",")]
+    bad = [item for item in sizes if not item.isdigit() or not 1 <= int(item) <= 8000]
+    if bad:
+        raise SystemExit(f"--images {','.join(bad)}: give training-set sizes from 1 to 8000, comma-separated "
+                         f"(the training images are the first 8,000; the rest are held out)")
+    return [int(item) for item in sizes]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_data_option(parser)
@@ -42,14 +52,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
+    sizes = training_set_sizes(args.images)
     torch.set_num_threads(args.threads)
     train_spec, held_out_spec = mnist_splits(args.data)
     evaluation = mnist_evaluation(held_out_spec, train_spec, seed=args.seed)
     spec = api.model_spec("dcgan")
     print("| training images | FID | KID |\n|---|---|---|")
-    for n in (int(text) for text in args.images.split(",")):
-        if not 1 <= n <= 8000:
-            raise SystemExit(f"--images {n}: the training images are the first 8,000 at most (the rest are held out)")
+    for n in sizes:
         images = load_data(f"mnist:{args.data}@:{n}", DataRequest(image_size=28, channels=1)).x
         scores = {r.metric.split(":")[-1]: r.values for r in evaluation.run(memoriser(images), spec)}
         print(f"| first {n:,} | {scores['fid']['fid']:.2f} | {scores['kid']['kid']:.2f} |", flush=True)
