@@ -14,7 +14,9 @@ baseline, and reading held-out images of its own domain the ceiling. With
 ``--semantic W`` a second run per seed adds the semantic-consistency loss with
 weight W (``lambda_semantic``; judged by the default ``semantic_judge=auto``, one
 classifier trained on both domains' training parts, never the one that scores;
-``--set semantic_judge=source`` judges each direction by its source domain's).
+``--set semantic_judge=source`` judges each direction by its source domain's). The
+translation must keep the input's own label (the default ``semantic_classes=label``;
+``--set semantic_classes=judge`` holds it to the judge's class of the input, CyCADA's).
 
     OMP_NUM_THREADS=1 python benchmarks/cyclegan_digits.py [--steps 2500] [--seeds 0 1] [--semantic 1]
         [--recipe small] [--set KEY=VALUE] [--data ../shared/data] [--out DIR]

@@ -17,9 +17,7 @@ import argparse
 import torch
 
 from gan_scores import mnist_evaluation
-from gensynth import api
-from gensynth._data.spec import load_data
-from gensynth._metadata.request import DataRequest
+from gensynth import DataRequest, api, load_data
 from mnist_split import add_data_option, mnist_splits
 
 

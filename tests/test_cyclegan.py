@@ -233,6 +233,30 @@ def test_semantic_judges_follow_the_labelled_domains():
     assert not any("judge" in name or "semantic" in name for name in model.state_dict())
 
 
+def test_semantic_classes_label_holds_translations_to_the_inputs_own_labels():
+    facts = {"a": {"source": "mnist:X", "num_classes": 10}, "b": {"source": "digits", "num_classes": 10}}
+    data = batch(CycleGANConfig(**TINY))
+    data["a"]["y"], data["b"]["y"] = torch.tensor([3, 1, 4]), torch.tensor([1, 5, 9])
+    losses = {}
+    for classes in ("judge", "label"):
+        torch.manual_seed(0)
+        model = CycleGAN(CycleGANConfig(**TINY, lambda_semantic=1.0, semantic_classes=classes))
+        model.bind_data(facts)
+        torch.manual_seed(1)
+        judge = StubClassifier()
+        model.semantic._classifiers = {"both": judge}
+        _, parts = model.training_phases()[0].loss(data, {})
+        losses[classes] = parts
+        fake_b = model.g_ab(data["a"]["x"])
+    against_labels = torch.nn.functional.cross_entropy(judge.extract(fake_b).logits, data["a"]["y"])
+    assert torch.allclose(losses["label"]["g/sem_ab"], against_labels)
+    against_judge = semantic_consistency(judge.extract(data["a"]["x"]).logits, judge.extract(fake_b).logits)
+    assert torch.allclose(losses["judge"]["g/sem_ab"], against_judge)
+    assert not torch.allclose(against_labels, against_judge)
+    del data["b"]["y"]  # a domain without labels falls back to the judge's classes
+    assert torch.isfinite(model.training_phases()[0].loss(data, {})[1]["g/sem_ba"])
+
+
 def test_the_judge_trains_for_semantic_judge_steps(tmp_path, monkeypatch):
     monkeypatch.setenv("GENSYNTH_CACHE_DIR", str(tmp_path / "cache"))
     model = CycleGAN(CycleGANConfig(**TINY, lambda_semantic=1.0, semantic_judge="source", semantic_judge_steps=7))

@@ -108,7 +108,7 @@ def test_resume_keeps_the_recorded_config_and_the_values_of_fields_a_run_predate
     assert api.load_run(run.path).config.g_width == TINY_DCGAN["g_width"]
 
     from gensynth.plugins.cyclegan.config import CycleGANConfig
-    older = {"semantic_judge": "source", "semantic_judge_steps": 600}  # the judge older runs had
+    older = {"semantic_judge": "source", "semantic_judge_steps": 600, "semantic_classes": "judge"}  # as older runs
     assert CycleGANConfig.recorded({"ngf": 8}) == {"ngf": 8, **older}
     assert CycleGANConfig.recorded({"semantic_judge": "both"}) == {**older, "semantic_judge": "both"}
     from gensynth.plugins.gan.config import SNGANConfig

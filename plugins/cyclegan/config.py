@@ -76,6 +76,10 @@ class CycleGANConfig(ModelConfig):
                      "(CyCADA's); both = one trained on both domains (needs labels in both; reads either style); "
                      "auto = both when both domains have labels, else source", choices=("auto", "source", "both"),
         absent="source")
+    semantic_classes: str = field(
+        "label", help="the class a translation must keep: label = the input's own class label where its domain has "
+                      "labels (the judge's class elsewhere); judge = the judge's class of the input image (CyCADA's)",
+        choices=("label", "judge"), absent="judge")
     semantic_judge_steps: int = field(
         600, help="Adam steps that train the semantic loss's judge (the classifier extractor's steps; its cached "
                   "copy is reused by every run with the same data and steps)", ge=1, le=100_000, absent=600)

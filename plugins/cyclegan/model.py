@@ -98,8 +98,9 @@ class CycleGAN(Model):
             if self.semantic is None:
                 raise GensynthError("lambda_semantic > 0 needs the facts of the training data: call "
                                     "model.bind_data(info) before training (gensynth train does)")
-            parts["g/sem_ab"] = self.semantic.loss("a2b", real_a, fake_b) * c.lambda_semantic
-            parts["g/sem_ba"] = self.semantic.loss("b2a", real_b, fake_a) * c.lambda_semantic
+            labels = {d: batch[d].get("y") if c.semantic_classes == "label" else None for d in ("a", "b")}
+            parts["g/sem_ab"] = self.semantic.loss("a2b", real_a, fake_b, labels["a"]) * c.lambda_semantic
+            parts["g/sem_ba"] = self.semantic.loss("b2a", real_b, fake_a, labels["b"]) * c.lambda_semantic
         scratch["fake_a"], scratch["fake_b"] = fake_a.detach(), fake_b.detach()
         return sum(parts.values()), {name: part.detach() for name, part in parts.items()}
 

@@ -23,6 +23,13 @@ way back restores it (a 3 becomes a 5 that the other generator turns back into a
 - ``judge="auto"``, the default: ``both`` when every domain has labels and its own
   spec (two different specs, neither holding brackets), else ``source``.
 
+The class a translation must keep is, by default (``semantic_classes="label"``), the
+input's own label where its domain has labels, and the judge's class of the input
+(CyCADA's ``argmax f(x)``) elsewhere or with ``semantic_classes="judge"``. With the
+labels, a judge that misreads an input (on held-out ``digits``, the joint judge errs
+on about one image in ten) no longer pulls its translation toward the wrong class:
+on MNIST <-> digits they raised the accuracy in both directions and both seeds.
+
 The classifiers are gensynth's domain classifiers (:func:`gensynth.domain_classifier`):
 trained once on the domain's training data and cached, frozen, built on first use.
 They are not part of the model: neither saved with its weights nor in the training
@@ -90,12 +97,17 @@ class SemanticConsistency:
             judges[direction] = (domain, str(info[domain]["source"]))
         return cls(judges, channels, image_size, steps)
 
-    def loss(self, direction: str, real: torch.Tensor, translated: torch.Tensor) -> torch.Tensor:
-        """The loss of ``translated`` = ``G(real)`` in ``direction`` (gradients reach ``translated`` only)."""
+    def loss(self, direction: str, real: torch.Tensor, translated: torch.Tensor,
+             labels: torch.Tensor | None = None) -> torch.Tensor:
+        """The loss of ``translated`` = ``G(real)`` in ``direction`` (gradients reach ``translated`` only): against
+        ``labels``, the inputs' own classes, when given, else against the classes the judge gives ``real``."""
         classifier = self.classifier(self.judges[direction][0], real.device)
+        after = classifier.extract(translated).logits
+        if labels is not None:
+            return F.cross_entropy(after, labels)
         with torch.no_grad():
             before = classifier.extract(real).logits
-        return semantic_consistency(before, classifier.extract(translated).logits)
+        return semantic_consistency(before, after)
 
     def classifier(self, domain: str, device: torch.device) -> FeatureExtractor:
         if domain not in self._classifiers:
