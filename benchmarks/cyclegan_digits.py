@@ -17,6 +17,10 @@ classifier trained on both domains' training parts, never the one that scores;
 ``--set semantic_judge=source`` judges each direction by its source domain's). The
 translation must keep the input's own label (the default ``semantic_classes=label``;
 ``--set semantic_classes=judge`` holds it to the judge's class of the input, CyCADA's).
+``--set num_classes=10`` makes the discriminators class-conditional (a translation is
+judged with its input's class) and ``--set semantic_augment=translation`` shows the
+judge randomly shifted translations: with ``--semantic 1`` together, the recipe the
+documentation recommends for labelled domains.
 
     OMP_NUM_THREADS=1 python benchmarks/cyclegan_digits.py [--steps 2500] [--seeds 0 1] [--semantic 1]
         [--recipe small] [--set KEY=VALUE] [--data ../shared/data] [--out DIR]

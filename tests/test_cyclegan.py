@@ -233,18 +233,32 @@ def test_semantic_judges_follow_the_labelled_domains():
     assert not any("judge" in name or "semantic" in name for name in model.state_dict())
 
 
-def test_semantic_classes_label_holds_translations_to_the_inputs_own_labels():
-    facts = {"a": {"source": "mnist:X", "num_classes": 10}, "b": {"source": "digits", "num_classes": 10}}
-    data = batch(CycleGANConfig(**TINY))
+#: The facts ``bind_data`` receives for two labelled domains of 10 classes.
+LABELLED = {"a": {"source": "mnist:X", "num_classes": 10}, "b": {"source": "digits", "num_classes": 10}}
+
+
+def labelled_batch(config: CycleGANConfig) -> dict[str, dict[str, torch.Tensor]]:
+    data = batch(config)
     data["a"]["y"], data["b"]["y"] = torch.tensor([3, 1, 4]), torch.tensor([1, 5, 9])
+    return data
+
+
+def judged_model(**changes) -> tuple[CycleGAN, StubClassifier]:
+    """A seeded CycleGAN with the semantic loss on LABELLED data, judged by a stub classifier."""
+    torch.manual_seed(0)
+    model = CycleGAN(CycleGANConfig(**TINY, lambda_semantic=1.0, **changes))
+    model.bind_data(LABELLED)
+    torch.manual_seed(1)
+    judge = StubClassifier()
+    model.semantic._classifiers = {"both": judge}
+    return model, judge
+
+
+def test_semantic_classes_label_holds_translations_to_the_inputs_own_labels():
+    data = labelled_batch(CycleGANConfig(**TINY))
     losses = {}
     for classes in ("judge", "label"):
-        torch.manual_seed(0)
-        model = CycleGAN(CycleGANConfig(**TINY, lambda_semantic=1.0, semantic_classes=classes))
-        model.bind_data(facts)
-        torch.manual_seed(1)
-        judge = StubClassifier()
-        model.semantic._classifiers = {"both": judge}
+        model, judge = judged_model(semantic_classes=classes)
         _, parts = model.training_phases()[0].loss(data, {})
         losses[classes] = parts
         fake_b = model.g_ab(data["a"]["x"])
@@ -255,6 +269,53 @@ def test_semantic_classes_label_holds_translations_to_the_inputs_own_labels():
     assert not torch.allclose(against_labels, against_judge)
     del data["b"]["y"]  # a domain without labels falls back to the judge's classes
     assert torch.isfinite(model.training_phases()[0].loss(data, {})[1]["g/sem_ba"])
+
+
+def test_semantic_augment_shows_the_judge_transformed_translations():
+    data = labelled_batch(CycleGANConfig(**TINY))
+    seen = {}
+    for policy in ("", "translation"):
+        model, judge = judged_model(semantic_augment=policy)
+        model.training_phases()[0].loss(data, {})
+        seen[policy] = judge.read[0]  # what the judge read of the A -> B translations
+        fake_b = model.g_ab(data["a"]["x"])
+    assert torch.equal(seen[""], fake_b)
+    assert seen["translation"].shape == fake_b.shape and not torch.equal(seen["translation"], fake_b)
+    assert seen["translation"].requires_grad  # gradients reach the generator through the transformation
+    with pytest.raises(GensynthError, match="augmentation diffaugment has no operation 'blur'; its policy is a "
+                                            "comma-separated list of: color, translation, cutout"):
+        CycleGAN(CycleGANConfig(**TINY, lambda_semantic=1.0, semantic_augment="blur"))
+
+
+def test_conditional_discriminators_read_each_image_with_its_class():
+    torch.manual_seed(0)
+    config = CycleGANConfig(**TINY, num_classes=3)
+    model = CycleGAN(config)
+    assert model.d_a[0].in_channels == model.d_b[0].in_channels == 1 + 3  # the image and one plane per class
+    data = batch(config)
+    data["a"]["y"], data["b"]["y"] = torch.tensor([0, 2, 1]), torch.tensor([1, 1, 0])
+    logs, with_grad = iterate(model, data, model.configure_optimizers())
+    assert with_grad == {n for n, _ in model.named_parameters()} and all(math.isfinite(v) for v in logs.values())
+    one_hot = torch.nn.functional.one_hot
+    pooled_b, pooled_a = model.pool_b.state(), model.pool_a.state()  # fakes kept with their inputs' classes
+    assert pooled_b.shape == (3, 1 + 3, 16, 16)
+    assert torch.equal(pooled_b[:, 1:, 5, 7], one_hot(data["a"]["y"], 3).float())
+    assert torch.equal(pooled_a[:, 1:, 0, 15], one_hot(data["b"]["y"], 3).float())
+    assert model.translate(data["a"]["x"], "a2b").shape == data["b"]["x"].shape  # translating needs no class
+    labelled = {"a": {"source": "mnist:X", "num_classes": 3}, "b": {"source": "digits", "num_classes": 3}}
+    model.bind_data(labelled)
+    with pytest.raises(GensynthError, match=r"data\['a'\]='mnist:X' has 10 classes but this model is configured for 3; "
+                                            r"pass config=\{'num_classes': 10\}"):
+        model.bind_data(LABELLED)
+    with pytest.raises(GensynthError, match="records None classes, not a class count"):
+        model.bind_data({**labelled, "a": {"source": "folder:Y", "num_classes": None}})
+    with pytest.raises(GensynthError, match="domain a has 3 classes, domain b 5; give domains that share their "
+                                            "classes, or set num_classes=0"):
+        model.bind_data({**labelled, "b": {"source": "digits", "num_classes": 5}})
+    assert model.data_request()["b"].labels and not CycleGAN(CycleGANConfig(**TINY)).data_request()["a"].labels
+    del data["b"]["y"]
+    with pytest.raises(GensynthError, match="conditions the discriminators on class labels, and a batch has none"):
+        model.training_phases()[0].loss(data, {})
 
 
 def test_the_judge_trains_for_semantic_judge_steps(tmp_path, monkeypatch):
@@ -273,11 +334,13 @@ class StubClassifier(FeatureExtractor):
 
     def __init__(self) -> None:
         self.net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(256, 10)).requires_grad_(False)
+        self.read: list[torch.Tensor] = []  # every batch of images it classified
 
     def describe(self):
         return {}
 
     def extract(self, images):
+        self.read.append(images)
         logits = self.net(images)
         return Features(logits, logits)
 
@@ -372,11 +435,13 @@ def test_resume_is_bit_exact_with_pools_and_schedule(tmp_path, unpaired):
     assert recorded["spec"] == data and {d: info["size"] for d, info in recorded["info"].items()} == {"a": 10, "b": 7}
 
 
-def test_resume_with_the_semantic_loss_is_exact_and_the_classifier_is_not_saved(tmp_path, monkeypatch):
-    """The frozen domain classifier (trained once, cached) is neither in the weights nor in the training state."""
+@pytest.mark.parametrize("extra", [{}, {"num_classes": 10, "semantic_augment": "translation"}])
+def test_resume_with_the_semantic_loss_is_exact_and_the_classifier_is_not_saved(tmp_path, monkeypatch, extra):
+    """The frozen domain classifier (trained once, cached) is neither in the weights nor in the training state;
+    with conditional discriminators and transformed judge views too (the pools keep the class planes)."""
     monkeypatch.setenv("GENSYNTH_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(classifier, "parse_recipe", lambda options: classifier.ClassifierRecipe(steps=20, batch_size=8))
-    common = dict(config={**TINY, "lambda_semantic": 1.0}, batch_size=4, seed=1, device="cpu", checkpoint_every=100,
+    common = dict(config={**TINY, "lambda_semantic": 1.0, **extra}, batch_size=4, seed=1, device="cpu", checkpoint_every=100,
                   sample_every=100, log_every=1)
     data = {"a": "digits@:40", "b": "digits@40:80"}  # labelled domains: one judge trained on both (auto)
     api.train("cyclegan", data, tmp_path / "once", steps=3, **common)  # trains the classifiers: a cache miss
@@ -387,6 +452,7 @@ def test_resume_with_the_semantic_loss_is_exact_and_the_classifier_is_not_saved(
     assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
     once, split = (run.load_checkpoint(run.latest_checkpoint()[1])[1] for run in runs)
     assert set(once["model"]) == {"pool_a", "pool_b"} and torch.equal(once["model"]["pool_a"], split["model"]["pool_a"])
+    assert once["model"]["pool_a"].shape[1] == 1 + extra.get("num_classes", 0)
     assert len(list((tmp_path / "cache" / "classifiers").iterdir())) == 1  # trained once for both runs
 
 

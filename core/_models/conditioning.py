@@ -12,14 +12,15 @@ from gensynth._naming import config_value, option
 from gensynth._models.images import tiled
 
 
-def check_data_classes(info: Mapping[str, Any], num_classes: int) -> None:
-    """For ``Model.bind_data``: the data must have as many classes as the model is configured for."""
+def check_data_classes(info: Mapping[str, Any], num_classes: int, setting: str = "data") -> None:
+    """For ``Model.bind_data``: the data must have as many classes as the model is configured for.
+    ``setting`` names the data's argument in errors (``"data[a]"`` for domain a's: ``--data-a``)."""
     found = info.get("num_classes")
     if isinstance(found, bool) or not isinstance(found, int) or found < 1:
         raise GensynthError(f"the data {info.get('source', '')} records {found!r} classes, not a class count; "
                             f"it has no usable labels for this conditional model")
     if found != num_classes:
-        raise GensynthError(f"{option('data', info.get('source', ''))} has {found} classes but this model is "
+        raise GensynthError(f"{option(setting, info.get('source', ''))} has {found} classes but this model is "
                             f"configured for {num_classes}; pass {config_value('num_classes', found)}")
 
 

@@ -61,6 +61,11 @@ class CycleGANConfig(ModelConfig):
     d_layers: int | None = field(
         None, help="stride-2 layers of each PatchGAN discriminator, setting its receptive field: 1 = 16x16, "
                    "2 = 34x34, 3 = 70x70 (reference), 4 = 142x142; none = 3 from 128 px, 2 from 16 px, 1 below", ge=1)
+    num_classes: int = field(
+        0, help="classes the discriminators condition on: each reads an image beside one-hot planes of its class "
+                "(a translation's is its input's), so a translation must look like the target domain's images of "
+                "the input's class; 0 = unconditional (reference); needs labels with this many classes in both "
+                "domains", ge=0)
     gan_mode: str = field("lsgan", help="adversarial loss: lsgan = least squares (reference), vanilla = cross-entropy",
                           choices=("lsgan", "vanilla"))
     lambda_a: float = field(10.0, help="weight of the cycle loss A -> B -> A", ge=0)
@@ -80,6 +85,10 @@ class CycleGANConfig(ModelConfig):
         "label", help="the class a translation must keep: label = the input's own class label where its domain has "
                       "labels (the judge's class elsewhere); judge = the judge's class of the input image (CyCADA's)",
         choices=("label", "judge"), absent="judge")
+    semantic_augment: str = field(
+        "", help="DiffAugment operations applied to each translation before the judge reads it, comma-separated "
+                 "(color, translation, cutout; empty = none), so the generator cannot satisfy the judge with "
+                 "features that only one view of the image shows (acts with lambda_semantic > 0)")
     semantic_judge_steps: int = field(
         600, help="Adam steps that train the semantic loss's judge (the classifier extractor's steps; its cached "
                   "copy is reused by every run with the same data and steps)", ge=1, le=100_000, absent=600)

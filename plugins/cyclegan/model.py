@@ -6,7 +6,10 @@ iteration is the reference's ``optimize_parameters``: first the generators (one
 Adam over both) against the adversarial, cycle-consistency and identity losses
 (and, with ``lambda_semantic``, CyCADA's semantic consistency: see
 :mod:`gensynth.plugins.cyclegan.semantic`), then the discriminators (one Adam over
-both) on real images and on fakes drawn from the image pools. The batch is
+both) on real images and on fakes drawn from the image pools. With ``num_classes`` the
+discriminators are class-conditional: each reads an image with one-hot planes of a class
+stacked as channels, a real image's own and a translation's input's, so a 3 must become
+a realistic 3 of the other domain; translating needs no class. The batch is
 ``{"a": {"x": ...}, "b": {"x": ...}}`` (see :mod:`gensynth._data.domains`).
 """
 
@@ -19,7 +22,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gensynth import Batch, DataRequest, GensynthError, Model, Phase, contact_sheet, linear_decay_schedulers
+from gensynth import (Batch, DataRequest, GensynthError, Model, Phase, build_augmentation, check_data_classes,
+                      contact_sheet, linear_decay_schedulers)
 from gensynth.plugins.cyclegan.config import CycleGANConfig, check_d_layers, default_blocks, default_d_layers
 from gensynth.plugins.cyclegan.losses import LOSSES, frozen
 from gensynth.plugins.cyclegan.networks import check_input, init_weights, patch_discriminator, resnet_generator
@@ -42,11 +46,14 @@ class CycleGAN(Model):
         d_layers = default_d_layers(c.image_size) if c.d_layers is None else c.d_layers
         self.g_ab = resnet_generator(c.channels_a, c.channels_b, c.ngf, blocks)
         self.g_ba = resnet_generator(c.channels_b, c.channels_a, c.ngf, blocks)
-        self.d_a = patch_discriminator(c.channels_a, c.ndf, d_layers)
-        self.d_b = patch_discriminator(c.channels_b, c.ndf, d_layers)
+        self.d_a = patch_discriminator(c.channels_a + c.num_classes, c.ndf, d_layers)
+        self.d_b = patch_discriminator(c.channels_b + c.num_classes, c.ndf, d_layers)
         self.apply(lambda module: init_weights(module, c.init_gain))
         self.adversarial = LOSSES[c.gan_mode]
         self.pool_a, self.pool_b = ImagePool(c.pool_size), ImagePool(c.pool_size)
+        #: What the semantic judges read of each translation (stateless, without weights), or None: the image.
+        policy = c.semantic_augment.strip()
+        self.semantic_augment = build_augmentation("diffaugment", policy=policy) if policy else None
         #: The semantic-consistency judges, planned from the data in bind_data (not a submodule: never saved).
         self.semantic: SemanticConsistency | None = None
 
@@ -54,14 +61,27 @@ class CycleGAN(Model):
 
     def data_request(self) -> dict[str, DataRequest]:
         c = self.config
-        return {"a": DataRequest("image", c.image_size, c.channels_a), "b": DataRequest("image", c.image_size, c.channels_b)}
+        labels = c.num_classes > 0  # conditional discriminators need every image's class
+        return {"a": DataRequest("image", c.image_size, c.channels_a, labels),
+                "b": DataRequest("image", c.image_size, c.channels_b, labels)}
 
     def bind_data(self, info: Mapping[str, Any]) -> None:
-        """With ``lambda_semantic``, choose each direction's classifier from the domains' labels."""
-        if self.config.lambda_semantic > 0:
-            self.semantic = SemanticConsistency.from_data(info, self.directions, self.config.channels_a,
-                                                          self.config.image_size, self.config.semantic_judge,
-                                                          self.config.semantic_judge_steps)
+        """With ``num_classes``, check both domains' labels; with ``lambda_semantic``, choose each direction's
+        classifier from the domains' labels."""
+        c = self.config
+        if c.num_classes:
+            counts = [info[domain].get("num_classes") for domain in ("a", "b")]
+            if all(counts) and counts[0] != counts[1]:
+                raise GensynthError(f"num_classes conditions both discriminators on one set of classes, and domain a "
+                                    f"has {counts[0]} classes, domain b {counts[1]}; give domains that share their "
+                                    f"classes, or set num_classes=0")
+            one_source = info["a"].get("source") == info["b"].get("source")  # --data SPEC holding both domains
+            for domain in ("a", "b"):
+                check_data_classes(info[domain], c.num_classes, "data" if one_source else f"data[{domain}]")
+        if c.lambda_semantic > 0:
+            self.semantic = SemanticConsistency.from_data(info, self.directions, c.channels_a, c.image_size,
+                                                          c.semantic_judge, c.semantic_judge_steps,
+                                                          self.semantic_augment)
 
     # -- training -------------------------------------------------------------
 
@@ -86,9 +106,11 @@ class CycleGAN(Model):
         real_a, real_b = batch["a"]["x"], batch["b"]["x"]
         fake_b = self.g_ab(real_a)
         fake_a = self.g_ba(real_b)
+        # What each discriminator reads: the image, with the class planes of its input's label when conditional.
+        seen_b, seen_a = self._with_class(fake_b, batch["a"]), self._with_class(fake_a, batch["b"])
         with frozen(self.d_a, self.d_b):
-            parts = {"g/adv_ab": self.adversarial(self.d_b(fake_b), True),
-                     "g/adv_ba": self.adversarial(self.d_a(fake_a), True)}
+            parts = {"g/adv_ab": self.adversarial(self.d_b(seen_b), True),
+                     "g/adv_ba": self.adversarial(self.d_a(seen_a), True)}
         parts["g/cycle_a"] = F.l1_loss(self.g_ba(fake_b), real_a) * c.lambda_a
         parts["g/cycle_b"] = F.l1_loss(self.g_ab(fake_a), real_b) * c.lambda_b
         if c.lambda_identity > 0:
@@ -101,14 +123,28 @@ class CycleGAN(Model):
             labels = {d: batch[d].get("y") if c.semantic_classes == "label" else None for d in ("a", "b")}
             parts["g/sem_ab"] = self.semantic.loss("a2b", real_a, fake_b, labels["a"]) * c.lambda_semantic
             parts["g/sem_ba"] = self.semantic.loss("b2a", real_b, fake_a, labels["b"]) * c.lambda_semantic
-        scratch["fake_a"], scratch["fake_b"] = fake_a.detach(), fake_b.detach()
+        scratch["fake_a"], scratch["fake_b"] = seen_a.detach(), seen_b.detach()
         return sum(parts.values()), {name: part.detach() for name, part in parts.items()}
 
     def _discriminator_loss(self, batch: Batch, scratch: dict) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Each discriminator: real images against pooled fakes of its domain, halved as in the reference."""
-        d_a = self._judge(self.d_a, batch["a"]["x"], self.pool_a.query(scratch["fake_a"]))
-        d_b = self._judge(self.d_b, batch["b"]["x"], self.pool_b.query(scratch["fake_b"]))
+        d_a = self._judge(self.d_a, self._with_class(batch["a"]["x"], batch["a"]), self.pool_a.query(scratch["fake_a"]))
+        d_b = self._judge(self.d_b, self._with_class(batch["b"]["x"], batch["b"]), self.pool_b.query(scratch["fake_b"]))
         return d_a + d_b, {"d/a": d_a.detach(), "d/b": d_b.detach()}
+
+    def _with_class(self, images: torch.Tensor, source: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """``images`` beside one-hot planes of the classes ``source["y"]`` of the domain batch they come from
+        (the images' own, or their inputs')
+        when the discriminators are conditional (``num_classes``), else as they are. The pools keep these
+        planes with each fake, so a pooled fake is judged with its own class."""
+        if not self.config.num_classes:
+            return images
+        if source.get("y") is None:
+            raise GensynthError(f"num_classes={self.config.num_classes} conditions the discriminators on class "
+                                f"labels, and a batch has none; give labelled data in both domains or set "
+                                f"num_classes=0")
+        planes = F.one_hot(source["y"].long(), self.config.num_classes).to(images.dtype)
+        return torch.cat([images, planes[:, :, None, None].expand(-1, -1, *images.shape[2:])], dim=1)
 
     def _judge(self, disc: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
         return 0.5 * (self.adversarial(disc(real), True) + self.adversarial(disc(fake), False))

@@ -30,6 +30,10 @@ labels, a judge that misreads an input (on held-out ``digits``, the joint judge 
 on about one image in ten) no longer pulls its translation toward the wrong class:
 on MNIST <-> digits they raised the accuracy in both directions and both seeds.
 
+With ``semantic_augment`` the judge reads each translation through DiffAugment's random,
+differentiable transformations (``translation``: a shift of up to 1/8 of the side) rather
+than as it is, so a generator cannot satisfy it with features that one exact view shows.
+
 The classifiers are gensynth's domain classifiers (:func:`gensynth.domain_classifier`):
 trained once on the domain's training data and cached, frozen, built on first use.
 They are not part of the model: neither saved with its weights nor in the training
@@ -55,22 +59,26 @@ class SemanticConsistency:
     """Which domain's classifier judges each direction, and the classifiers themselves (built on first use)."""
 
     def __init__(self, judges: Mapping[str, tuple[str, str]], channels: int, image_size: int,
-                 steps: int | None = None) -> None:
+                 steps: int | None = None, augment: torch.nn.Module | None = None) -> None:
         #: direction -> (domain whose classifier judges it, or "both"; the judge's training data spec)
         self.judges = dict(judges)
         self.channels, self.image_size = channels, image_size
         #: Adam steps of the judges' training (the ``classifier`` extractor's ``steps``; None: its default)
         self.steps = steps
         self._classifiers: dict[str, FeatureExtractor] = {}
+        #: Transformation of the translations before the judge reads them (None: as they are)
+        self.augment = augment
 
     @classmethod
     def from_data(cls, info: Mapping[str, Mapping[str, Any]], directions: tuple[str, ...], channels: int,
-                  image_size: int, judge: str = "auto", steps: int | None = None) -> SemanticConsistency:
+                  image_size: int, judge: str = "auto", steps: int | None = None,
+                  augment: torch.nn.Module | None = None) -> SemanticConsistency:
         """Judges for ``directions`` from the facts of the training data (``Model.bind_data``'s ``info``):
         ``judge="source"``, each direction's source domain's classifier (the other's when it has no labels);
         ``"both"``, one classifier of all domains' training data for every direction; ``"auto"``, ``"both"``
         when the domains' data can be joined for it (:func:`_joint_judge_problem`), else ``"source"``. Each judge
-        trains for ``steps`` Adam steps (None: the classifier extractor's default)."""
+        trains for ``steps`` Adam steps (None: the classifier extractor's default) and reads the translations
+        through ``augment`` (None: as they are)."""
         labelled = [domain for domain, facts in info.items() if facts.get("num_classes")]
         if not labelled:
             raise GensynthError("lambda_semantic > 0 needs class labels in domain a or b (a classifier of a labelled "
@@ -89,20 +97,20 @@ class SemanticConsistency:
                 raise GensynthError(f"semantic_judge=both trains one judge on every domain's training data, and "
                                     f"{problem}; use semantic_judge=source")
             joined = "join:" + "+".join(f"[{info[domain]['source']}]" for domain in info)
-            return cls({direction: ("both", joined) for direction in directions}, channels, image_size, steps)
+            return cls({direction: ("both", joined) for direction in directions}, channels, image_size, steps, augment)
         judges = {}
         for direction in directions:
             source = direction.partition("2")[0]
             domain = source if source in labelled else labelled[0]
             judges[direction] = (domain, str(info[domain]["source"]))
-        return cls(judges, channels, image_size, steps)
+        return cls(judges, channels, image_size, steps, augment)
 
     def loss(self, direction: str, real: torch.Tensor, translated: torch.Tensor,
              labels: torch.Tensor | None = None) -> torch.Tensor:
         """The loss of ``translated`` = ``G(real)`` in ``direction`` (gradients reach ``translated`` only): against
         ``labels``, the inputs' own classes, when given, else against the classes the judge gives ``real``."""
         classifier = self.classifier(self.judges[direction][0], real.device)
-        after = classifier.extract(translated).logits
+        after = classifier.extract(translated if self.augment is None else self.augment(translated)).logits
         if labels is not None:
             return F.cross_entropy(after, labels)
         with torch.no_grad():

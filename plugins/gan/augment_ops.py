@@ -12,17 +12,17 @@ from gensynth import GensynthError
 def parse_policy(text: str, name: str, operations: Sequence[str], groups: Mapping[str, Sequence[str]],
                  default: str) -> tuple[str, ...]:
     """The operations a comma-separated ``augment_policy`` names (groups expanded, in the order of
-    ``operations``); ``default`` when ``text`` is empty; a one-line error for an unknown name."""
+    ``operations``; empty items skipped); ``default`` when ``text`` is blank; a one-line error for an unknown name."""
     chosen: set[str] = set()
-    for word in (w.strip() for w in (text or default).split(",")):
+    for word in (w.strip() for w in ((text or "").strip() or default).split(",") if w.strip()):
         if word in groups:
             chosen.update(groups[word])
         elif word in operations:
             chosen.add(word)
         else:
             known = ", ".join([*groups, *operations])
-            raise GensynthError(f"augmentation {name} has no operation {word!r}; augment_policy takes a "
-                                f"comma-separated list of: {known}")
+            raise GensynthError(f"augmentation {name} has no operation {word!r}; its policy is a comma-separated "
+                                f"list of: {known}")
     return tuple(op for op in operations if op in chosen)
 
 
