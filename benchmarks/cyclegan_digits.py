@@ -20,7 +20,8 @@ translation must keep the input's own label (the default ``semantic_classes=labe
 ``--set num_classes=10`` makes the discriminators class-conditional (a translation is
 judged with its input's class) and ``--set semantic_augment=translation`` shows the
 judge randomly shifted translations: with ``--semantic 1`` together, the recipe the
-documentation recommends for labelled domains.
+documentation recommends for labelled domains (at ``--steps 5000``, above 91 % in both
+directions and both seeds).
 
     OMP_NUM_THREADS=1 python benchmarks/cyclegan_digits.py [--steps 2500] [--seeds 0 1] [--semantic 1]
         [--recipe small] [--set KEY=VALUE] [--data ../shared/data] [--out DIR]
