@@ -128,15 +128,15 @@ class CycleGAN(Model):
 
     def _discriminator_loss(self, batch: Batch, scratch: dict) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Each discriminator: real images against pooled fakes of its domain, halved as in the reference."""
-        d_a = self._judge(self.d_a, self._with_class(batch["a"]["x"], batch["a"]), self.pool_a.query(scratch["fake_a"]))
-        d_b = self._judge(self.d_b, self._with_class(batch["b"]["x"], batch["b"]), self.pool_b.query(scratch["fake_b"]))
+        real_a, real_b = self._with_class(batch["a"]["x"], batch["a"]), self._with_class(batch["b"]["x"], batch["b"])
+        d_a = self._judge(self.d_a, real_a, self.pool_a.query(scratch["fake_a"]))
+        d_b = self._judge(self.d_b, real_b, self.pool_b.query(scratch["fake_b"]))
         return d_a + d_b, {"d/a": d_a.detach(), "d/b": d_b.detach()}
 
     def _with_class(self, images: torch.Tensor, source: Mapping[str, torch.Tensor]) -> torch.Tensor:
         """``images`` beside one-hot planes of the classes ``source["y"]`` of the domain batch they come from
-        (the images' own, or their inputs')
-        when the discriminators are conditional (``num_classes``), else as they are. The pools keep these
-        planes with each fake, so a pooled fake is judged with its own class."""
+        (the images' own, or their inputs') when the discriminators are conditional (``num_classes``), else as
+        they are. The pools keep these planes with each fake, so a pooled fake is judged with its own class."""
         if not self.config.num_classes:
             return images
         if source.get("y") is None:
