@@ -309,8 +309,9 @@ def test_conditional_discriminators_read_each_image_with_its_class():
         model.bind_data(LABELLED)
     with pytest.raises(GensynthError, match="records None classes, not a class count"):
         model.bind_data({**labelled, "a": {"source": "folder:Y", "num_classes": None}})
-    with pytest.raises(GensynthError, match="domain a has 3 classes, domain b 5; give domains that share their "
-                                            "classes, or set num_classes=0"):
+    with pytest.raises(GensynthError, match="num_classes conditions both discriminators on one set of classes, and "
+                                            "they have 3 and 5 classes; give domains that share their classes, or "
+                                            "set num_classes=0"):
         model.bind_data({**labelled, "b": {"source": "digits", "num_classes": 5}})
     assert model.data_request()["b"].labels and not CycleGAN(CycleGANConfig(**TINY)).data_request()["a"].labels
     del data["b"]["y"]

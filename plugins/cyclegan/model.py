@@ -24,6 +24,7 @@ from torch import nn
 
 from gensynth import (Batch, DataRequest, GensynthError, Model, Phase, build_augmentation, check_data_classes,
                       contact_sheet, linear_decay_schedulers)
+from gensynth.plugins.cyclegan.classes import check_shared_classes
 from gensynth.plugins.cyclegan.config import CycleGANConfig, check_d_layers, default_blocks, default_d_layers
 from gensynth.plugins.cyclegan.losses import LOSSES, frozen
 from gensynth.plugins.cyclegan.networks import check_input, init_weights, patch_discriminator, resnet_generator
@@ -70,11 +71,8 @@ class CycleGAN(Model):
         classifier from the domains' labels."""
         c = self.config
         if c.num_classes:
-            counts = [info[domain].get("num_classes") for domain in ("a", "b")]
-            if all(counts) and counts[0] != counts[1]:
-                raise GensynthError(f"num_classes conditions both discriminators on one set of classes, and domain a "
-                                    f"has {counts[0]} classes, domain b {counts[1]}; give domains that share their "
-                                    f"classes, or set num_classes=0")
+            check_shared_classes(info, "num_classes conditions both discriminators on one set of classes",
+                                 "num_classes")
             one_source = info["a"].get("source") == info["b"].get("source")  # --data SPEC holding both domains
             for domain in ("a", "b"):
                 check_data_classes(info[domain], c.num_classes, "data" if one_source else f"data[{domain}]")

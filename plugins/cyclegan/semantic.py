@@ -48,6 +48,7 @@ import torch
 import torch.nn.functional as F
 
 from gensynth import FeatureExtractor, GensynthError, domain_classifier
+from gensynth.plugins.cyclegan.classes import check_shared_classes
 
 
 def semantic_consistency(before: torch.Tensor, after: torch.Tensor) -> torch.Tensor:
@@ -84,11 +85,7 @@ class SemanticConsistency:
             raise GensynthError("lambda_semantic > 0 needs class labels in domain a or b (a classifier of a labelled "
                                 "domain judges the translations); give labelled data, e.g. folder:PATH with a "
                                 "sub-folder per class, or set lambda_semantic=0")
-        classes = {domain: info[domain]["num_classes"] for domain in labelled}
-        if len(set(classes.values())) > 1:
-            raise GensynthError(f"the semantic loss compares classes across the domains, and they have "
-                                f"{' and '.join(str(n) for n in classes.values())} classes; give domains that share "
-                                f"their classes, or set lambda_semantic=0")
+        check_shared_classes(info, "the semantic loss compares classes across the domains", "lambda_semantic")
         problem = _joint_judge_problem(info, labelled)
         if judge == "auto":
             judge = "source" if problem else "both"

@@ -14,7 +14,7 @@ def parse_policy(text: str, name: str, operations: Sequence[str], groups: Mappin
     """The operations a comma-separated ``augment_policy`` names (groups expanded, in the order of
     ``operations``; empty items skipped); ``default`` when ``text`` is blank; a one-line error for an unknown name."""
     chosen: set[str] = set()
-    for word in (w.strip() for w in ((text or "").strip() or default).split(",") if w.strip()):
+    for word in filter(None, (w.strip() for w in ((text or "").strip() or default).split(","))):
         if word in groups:
             chosen.update(groups[word])
         elif word in operations:
