@@ -178,6 +178,36 @@ def test_a_config_left_out_is_the_fields_defaults():
     assert api.make_config(spec) == api.make_config(spec, {}) == spec.config()
 
 
+def test_a_subclass_that_assigns_a_default_keeps_the_declared_help_choices_and_bounds():
+    import dataclasses
+
+    from gensynth import ModelConfig, field
+
+    @dataclasses.dataclass
+    class Base(ModelConfig):
+        width: int = field(8, help="feature maps", ge=1, le=64)
+        mode: str = field("a", help="which mode", choices=("a", "b"))
+        late: int = field(2, help="added later", ge=0, absent=0)
+
+    @dataclasses.dataclass
+    class Child(Base):
+        width: int = 16
+        mode: str = "b"
+        late: int = 3
+
+    base, child = ({i.name: i for i in cls.fields_info()} for cls in (Base, Child))
+    assert [i.name for i in Child.fields_info()] == ["width", "mode", "late"]
+    for name in base:
+        assert (child[name].help, child[name].choices, child[name].bounds) == \
+            (base[name].help, base[name].choices, base[name].bounds)
+    assert (child["width"].default, child["mode"].default) == (16, "b")
+    with pytest.raises(GensynthError, match=r"config field 'width' of m must be in \[1, 64\], got 65"):
+        Child.from_dict({"width": 65}, model="m")
+    with pytest.raises(GensynthError, match="mode"):
+        Child.from_dict({"mode": "c"}, model="m")
+    assert Base.recorded({}) == {"late": 0} and Child.recorded({}) == {}  # absent is each declaration's own
+
+
 def test_every_numeric_field_of_the_built_in_models_declares_its_range():
     for spec in get_registry().list_models():
         for info in spec.config.fields_info():

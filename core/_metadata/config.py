@@ -33,6 +33,8 @@ def field(default: Any, help: str, choices: typing.Sequence[Any] | None = None, 
     ``default=dataclasses.MISSING`` makes the field required. ``absent`` is the value of a run
     recorded before the field existed, when that is not the default (a new field whose default
     changes what older runs did): loading or resuming such a run uses it (:meth:`ModelConfig.recorded`).
+    A subclass that only changes a field's default assigns it (``lr: float = 1e-3``) and keeps the
+    help, choices and bounds declared above it; ``absent`` belongs to each declaration, not inherited.
     """
     bounds = {name: value for name, value in (("ge", ge), ("gt", gt), ("le", le), ("lt", lt)) if value is not None}
     metadata = {"help": help, "choices": tuple(choices) if choices else None, "bounds": bounds}
@@ -96,6 +98,16 @@ def _type_name(tp: Any) -> str:
     raise TypeError(f"unsupported config field type {tp!r}: use int, float, bool, str, list[...] or Optional")
 
 
+def _declaration(cls: type, name: str) -> typing.Mapping[str, Any]:
+    """The help, choices and bounds of field ``name``: from the nearest class in ``cls``'s MRO that declared it
+    with :func:`field`, so that a subclass changes only a default by assigning it (``ema_decay: float = 0.999``)."""
+    for klass in cls.__mro__:
+        declared = klass.__dict__.get("__dataclass_fields__", {}).get(name)
+        if declared is not None and "help" in declared.metadata:
+            return declared.metadata
+    return {}
+
+
 def fields_info(cls: type) -> list[FieldInfo]:
     """What :func:`field` declared for each field of the dataclass ``cls`` (a required field's default is None)."""
     hints = typing.get_type_hints(cls)
@@ -103,8 +115,9 @@ def fields_info(cls: type) -> list[FieldInfo]:
     for f in dataclasses.fields(cls):
         default = (f.default if f.default is not dataclasses.MISSING
                    else None if f.default_factory is dataclasses.MISSING else f.default_factory())
-        out.append(FieldInfo(f.name, _type_name(hints[f.name]), default, f.metadata.get("help", ""),
-                             f.metadata.get("choices"), f.metadata.get("bounds", {})))
+        declared = _declaration(cls, f.name)
+        out.append(FieldInfo(f.name, _type_name(hints[f.name]), default, declared.get("help", ""),
+                             declared.get("choices"), declared.get("bounds", {})))
     return out
 
 

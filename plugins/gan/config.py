@@ -87,22 +87,16 @@ class CDCGANConfig(DCGANConfig):
 @dataclasses.dataclass
 class MLPGANConfig(GANConfig):
     dim: int = field(2, help="dimension of the data points", ge=1)
-    latent_dim: int = field(16, help="size of the noise vector z fed to the generator", ge=1, le=4096)
-    loss: str = field("hinge", help="adversarial loss: any loss registered for the gan family "
-                                    "(bce = non-saturating, hinge, wgan-gp, lsgan, or a plugin's)")
+    latent_dim: int = 16
+    loss: str = "hinge"
     hidden: int = field(128, help="width of the hidden layers of both networks", ge=1, le=65536)
     depth: int = field(3, help="number of hidden layers of both networks", ge=1, le=64)
     lr_g: float = field(1e-3, help="Adam learning rate of the generator (high for a GAN, fine for 2D points)", gt=0)
     lr_d: float = field(1e-3, help="Adam learning rate of the discriminator", gt=0)
-    beta1: float = field(0.5, help="Adam beta1 of both networks", ge=0, lt=1)
-    beta2: float = field(0.999, help="Adam beta2 of both networks", ge=0, lt=1)
-    decay_start: float = field(0.5, help="fraction of the training steps after which both learning rates decay "
-                                         "linearly to zero (1: never)", ge=0, le=1)
-    spectral_norm: bool = field(False, help="spectral normalisation of every discriminator layer")
-    r1_gamma: float = field(0.1, help="weight gamma of the R1 penalty gamma/2 * E|grad D(x_real)|^2 (0: off)", ge=0)
-    r1_every: int = field(4, help="lazy regularisation: apply the R1 penalty every k steps, scaled by k", ge=1)
-    ema_decay: float = field(0.999, help="decay of the exponential moving average of the generator weights "
-                                         "used for sampling and evaluation (0: sample the raw generator)", ge=0, lt=1)
+    decay_start: float = 0.5
+    r1_gamma: float = 0.1
+    r1_every: int = 4
+    ema_decay: float = 0.999
 
 
 @dataclasses.dataclass
@@ -110,7 +104,7 @@ class SNGANConfig(ImageGANConfig):
     """SNGAN's fields; the defaults are its default recipe (``gensynth info sngan``)."""
 
     image_size: int = field(32, help="image height and width in pixels", choices=(28, 32, 64, 128))
-    latent_dim: int = field(128, help="size of the noise vector z fed to the generator", ge=1, le=4096)
+    latent_dim: int = 128
     g_width: int = field(32, help="generator feature maps in its last residual block (doubled at each coarser "
                                   "level)", ge=1, le=4096)
     d_width: int = field(32, help="discriminator feature maps in its first residual block (doubled at each "
@@ -119,13 +113,11 @@ class SNGANConfig(ImageGANConfig):
                                    "between the first map and the image size, e.g. 16 or 32 at 64 px", ge=0)
     g_spectral_norm: bool = field(False, help="spectral normalisation of the generator's convolution and linear "
                                               "layers too (SAGAN, BigGAN)")
-    loss: str = field("hinge", help="adversarial loss: any loss registered for the gan family "
-                                    "(bce = non-saturating, hinge, wgan-gp, lsgan, or a plugin's)")
-    beta1: float = field(0.0, help="Adam beta1 of both networks", ge=0, lt=1)
-    beta2: float = field(0.9, help="Adam beta2 of both networks", ge=0, lt=1)
-    spectral_norm: bool = field(True, help="spectral normalisation of every discriminator layer")
-    ema_decay: float = field(0.999, help="decay of the exponential moving average of the generator weights "
-                                         "used for sampling and evaluation (0: sample the raw generator)", ge=0, lt=1)
+    loss: str = "hinge"
+    beta1: float = 0.0
+    beta2: float = 0.9
+    spectral_norm: bool = True
+    ema_decay: float = 0.999
     ema_start: int = field(0, help="EMA warm-up: the average copies the generator for the first N steps, then "
                                    "averages (0: average from the first step)", ge=0)
     ema_rampup: float = field(0.05, help="ramp-up of the average (StyleGAN2-ADA's): its half-life is at most this "
