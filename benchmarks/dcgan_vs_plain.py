@@ -35,10 +35,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gensynth import api, hookimpl
+from gensynth import DataRequest, api, hookimpl, load_data
 from gensynth._metadata.config import parse_assignments
-from gensynth._metadata.request import DataRequest
-from gensynth._data.spec import load_data
 from gensynth._evaluation.session import Evaluation
 from gensynth._discovery.registry import get_registry
 from mnist_split import add_data_option, mnist_splits

@@ -33,7 +33,7 @@ import warnings
 import numpy as np
 import torch
 
-from gensynth._evaluation.statistics import gaussian_stats
+from gensynth import gaussian_stats
 from gensynth.plugins.metrics.frechet import frechet_distance
 
 

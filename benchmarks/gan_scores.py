@@ -10,11 +10,10 @@ from typing import Any, Mapping
 
 import torch
 
-from gensynth import api, hookimpl
+from gensynth import DataRequest, api, hookimpl
 from gensynth._discovery.registry import get_registry
 from gensynth._errors import TrainingInterrupted
 from gensynth._evaluation.session import Evaluation
-from gensynth._metadata.request import DataRequest
 from gensynth._training.rundir import RunDir, load_weights
 
 

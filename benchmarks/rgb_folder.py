@@ -24,12 +24,10 @@ import torch
 from PIL import Image
 
 from gan_scores import fid_kid, train
-from gensynth import api
-from gensynth._data.spec import load_data
+from gensynth import DataRequest, api, load_data
 from gensynth._discovery.registry import get_registry
 from gensynth._evaluation.session import Evaluation
 from gensynth._metadata.config import parse_assignments
-from gensynth._metadata.request import DataRequest
 from gensynth._models.images import as_images, save_grid
 from gensynth._training.rundir import RunDir
 from mnist_split import add_data_option, mnist_splits

@@ -32,11 +32,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gensynth import api, hookimpl
+from gensynth import DataRequest, TensorData, api, hookimpl, load_data
 from gensynth._metadata.config import parse_assignments
-from gensynth._data.dataset import TensorData
-from gensynth._metadata.request import DataRequest
-from gensynth._data.spec import load_data
 from gensynth._discovery.registry import get_registry
 from gensynth._training.options import TrainOptions
 from gensynth._training.trainer import Trainer
