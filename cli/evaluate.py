@@ -29,7 +29,7 @@ from gensynth.cli.output import console, print_json
 @click.option("--param", "params", multiple=True, metavar="METRIC.FIELD=VALUE",
               help="Metric parameter, e.g. kid.subset_size=500 (repeatable).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N or mps.")
-@threads_option
+@threads_option(resumable=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON.")
 @click.option("--no-save", is_flag=True, help="Do not write RUN_DIR/eval/<timestamp>.json.")
 def evaluate(run_dirs, metrics, reference, num_samples, seed, extractor, extractor_weights, extractor_options,

@@ -40,8 +40,26 @@ def _lost_peer(exc: RuntimeError) -> bool:
     return "DistError" in {cls.__name__ for cls in type(exc).__mro__} or any(s in str(exc) for s in _LOST_PEER)
 
 
+class _UsageLine(click.UsageError):
+    """A usage error (exit 2) shown as one line like every other error, naming where the usage is."""
+
+    def show(self, file=None) -> None:
+        command = self.ctx.command_path if self.ctx else "gensynth"
+        message = self.format_message().rstrip(".")
+        hint = f" See '{command} --help'." if message.endswith("?") else f"; see '{command} --help'"
+        click.echo(f"{_error_prefix()}: {message}{hint}", err=True)
+
+
 class _Group(click.Group):
     """Turns user-facing errors into one line and a non-zero exit (``--debug`` shows the traceback)."""
+
+    def make_context(self, *args, **kwargs) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as exc:  # the group's own options: ``gensynth --bogus``
+            raise _UsageLine(exc.format_message(), exc.ctx) from None
 
     def invoke(self, ctx: click.Context):
         try:
@@ -52,6 +70,10 @@ class _Group(click.Group):
                 raise
             click.echo(f"{_error_prefix()}: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as exc:  # a subcommand's unknown option, a value of the wrong type: click's words
+            raise _UsageLine(exc.format_message(), exc.ctx or ctx) from None
         except OSError as exc:  # a file the user named cannot be written or read
             if ctx.meta.get("gensynth.debug"):
                 raise

@@ -10,7 +10,8 @@ from gensynth.cli.options import threads_option
 @click.command()
 @click.argument("model")
 @click.option("--data", "data_spec", metavar="SPEC",
-              help="digits, mnist:PATH, folder:PATH, torchvision:NAME:ROOT, ring8, grid25, unpaired:PATH, or a plugin's.")
+              help="digits, mnist:PATH, folder:PATH, torchvision:NAME:ROOT, ring8, grid25, unpaired:PATH, "
+              "paired:PATH, edges:SPEC, join:[SPEC]+[SPEC], or a plugin's; SPEC@START:END takes a part.")
 @click.option("--data-a", "data_a", metavar="SPEC", help="Domain A of a model that learns between domains (cyclegan).")
 @click.option("--data-b", "data_b", metavar="SPEC", help="Domain B of a model that learns between domains.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Model config fields from a JSON or TOML file.")
@@ -40,7 +41,7 @@ from gensynth.cli.options import threads_option
 @click.option("--log-every", type=int, default=50, show_default=True, help="Log losses every N steps.")
 @click.option("--download", is_flag=True, help="Allow torchvision datasets to download (never by default).")
 @click.option("--quiet", is_flag=True, help="Print no progress and no evaluation results (errors and the last line only).")
-@threads_option
+@threads_option(resumable=True)
 @click.option("--eval-every", type=int, default=0, show_default=True,
               help="Evaluate --eval-metrics every N steps and at the last (0: at the last only); figures go to "
                    "TensorBoard (eval/...) and RUN_DIR/eval/.")

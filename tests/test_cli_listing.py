@@ -73,9 +73,17 @@ def test_unknown_model_is_one_clear_line():
     assert result.stderr.strip().splitlines() == ["Error: unknown model 'dcgann'; did you mean dcgan, cdcgan? (see `gensynth list-models`)"]
 
 
-def test_wrong_option_is_a_usage_error_not_a_traceback():
-    result = invoke("list-models", "--bogus")
-    assert result.exit_code == 2 and "No such option" in result.output
+@pytest.mark.parametrize("args, line", [
+    (["list-models", "--bogus"], "Error: No such option '--bogus'; see 'gensynth list-models --help'"),
+    (["--bogus"], "Error: No such option '--bogus'; see 'gensynth --help'"),
+    (["trian"], "Error: No such command 'trian'. Did you mean 'train'? See 'gensynth --help'."),
+    (["train", "dcgan", "--steps", "abc"],
+     "Error: Invalid value for '--steps': 'abc' is not a valid integer; see 'gensynth train --help'"),
+    (["plugins", "disable"], "Error: Missing argument 'NAME'; see 'gensynth plugins disable --help'"),
+])
+def test_wrong_usage_is_one_line_and_exit_2(args, line):
+    result = CliRunner().invoke(cli, args, prog_name="gensynth")
+    assert result.exit_code == 2 and result.stderr.splitlines() == [line] and result.stdout == ""
 
 
 def test_python_dash_m_and_console_script_agree():
