@@ -109,7 +109,8 @@ def read_json(path: Path, what: str) -> Any:
 
 
 def new_run_dir(root: str | Path, name: str) -> tuple[Path, list[Path]]:
-    """A new, empty folder ``root/<name>-<n>`` with the smallest ``n >= 1`` not taken, created now
+    """A new, empty folder ``root/<name>-<n>``, ``n`` one above the largest taken (1 in an empty folder; a
+    deleted run's number is not reused), created now
     (``mkdir`` is atomic, so two trainings started at once never get the same folder); with the folders
     created for it, deepest first (it, and ``root`` and its parents where missing), for
     :class:`~gensynth._training.lock.RunLock` to remove should the start be refused."""

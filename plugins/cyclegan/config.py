@@ -123,8 +123,9 @@ class Pix2PixConfig(ModelConfig):
     channels_b: int = field(3, help="channels of the target images (domain B): 1 (grey) or 3 (RGB)", choices=(1, 3))
     ngf: int = field(64, help="U-Net feature maps in its outer layers (doubling inwards up to 8 ngf)", ge=1)
     ndf: int = field(64, help="discriminator feature maps in its first layer", ge=1)
-    n_downs: int | None = field(None, help="U-Net down-sampling steps, each halving the image; none = down to a "
-                                           "1x1 bottleneck (the reference's 8 at 256 px, 5 at 32 px)", ge=1)
+    n_downs: int | None = field(None, help="U-Net down-sampling steps, each halving the image; none = as many as "
+                                           "the size allows (1x1 at 256 px with the reference's 8, 5 at 32 px; 2 "
+                                           "at 28 px)", ge=1)
     d_layers: int | None = field(
         None, help="stride-2 layers of the PatchGAN discriminator: 1 = 16x16, 2 = 34x34, 3 = 70x70 (reference) "
                    "patches; none = 3 from 128 px, 2 from 16 px, 1 below", ge=1)
