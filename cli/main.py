@@ -50,16 +50,19 @@ class _UsageLine(click.UsageError):
         click.echo(f"{_error_prefix()}: {message}{hint}", err=True)
 
 
+def _one_line(exc: click.UsageError, ctx: click.Context | None) -> click.UsageError:
+    """click's usage error as a :class:`_UsageLine`; a command called bare to show its help stays as it is."""
+    return exc if isinstance(exc, click.exceptions.NoArgsIsHelpError) else _UsageLine(exc.format_message(), exc.ctx or ctx)
+
+
 class _Group(click.Group):
     """Turns user-facing errors into one line and a non-zero exit (``--debug`` shows the traceback)."""
 
     def make_context(self, *args, **kwargs) -> click.Context:
         try:
             return super().make_context(*args, **kwargs)
-        except click.exceptions.NoArgsIsHelpError:
-            raise
         except click.UsageError as exc:  # the group's own options: ``gensynth --bogus``
-            raise _UsageLine(exc.format_message(), exc.ctx) from None
+            raise _one_line(exc, None) from None
 
     def invoke(self, ctx: click.Context):
         try:
@@ -70,10 +73,8 @@ class _Group(click.Group):
                 raise
             click.echo(f"{_error_prefix()}: {exc}", err=True)
             ctx.exit(exc.exit_code)
-        except click.exceptions.NoArgsIsHelpError:
-            raise
         except click.UsageError as exc:  # a subcommand's unknown option, a value of the wrong type: click's words
-            raise _UsageLine(exc.format_message(), exc.ctx or ctx) from None
+            raise _one_line(exc, ctx) from None
         except OSError as exc:  # a file the user named cannot be written or read
             if ctx.meta.get("gensynth.debug"):
                 raise
