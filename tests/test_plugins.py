@@ -106,6 +106,31 @@ def test_two_third_party_plugins_with_one_short_name_make_it_ambiguous():
     assert registry.resolve("models", "two:same").plugin == "two"
 
 
+def test_a_config_field_of_an_unsupported_type_is_its_plugins_error_row():
+    import dataclasses
+
+    from gensynth import ModelConfig, ModelSpec, field, hookimpl
+    from gensynth._discovery.loader import PluginManager, PluginRecord
+    from gensynth._discovery.registry import Registry
+
+    @dataclasses.dataclass
+    class Odd(ModelConfig):
+        shape: dict = field({}, help="not a supported type")
+
+    class Plugin:
+        @hookimpl
+        def register_models(self, register):
+            register(ModelSpec(name="odd", summary="s", target="x:y", config=Odd))
+
+    manager = PluginManager()
+    record = PluginRecord("odd", "gensynth-odd", "1", "odd", builtin=False)
+    manager.add_plugin(Plugin(), record)
+    registry = Registry(manager)
+    registry.collect()
+    assert registry.list_models() == [] and record.status == "error"
+    assert "config field 'shape': unsupported config field type" in record.reason, record.reason
+
+
 def test_metrics_are_called_metrics_wherever_a_user_reads_them():
     """The hook is register_evaluators and the spec EvaluatorSpec (the plugin API), but rows and messages say metric."""
     from gensynth import EvaluatorSpec, GensynthError, ModelConfig, ModelSpec, hookimpl

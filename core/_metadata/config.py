@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 import typing
 from typing import Any
 
@@ -116,7 +117,11 @@ def fields_info(cls: type) -> list[FieldInfo]:
         default = (f.default if f.default is not dataclasses.MISSING
                    else None if f.default_factory is dataclasses.MISSING else f.default_factory())
         declared = _declaration(cls, f.name)
-        out.append(FieldInfo(f.name, _type_name(hints[f.name]), default, declared.get("help", ""),
+        try:
+            type_name = _type_name(hints[f.name])
+        except TypeError as exc:
+            raise TypeError(f"config field {f.name!r}: {exc}") from None
+        out.append(FieldInfo(f.name, type_name, default, declared.get("help", ""),
                              declared.get("choices"), declared.get("bounds", {})))
     return out
 
@@ -130,9 +135,11 @@ class ModelConfig:
         return fields_info(cls)
 
     def __post_init__(self) -> None:
-        """Check every field's choices and bounds (subclasses that add ``__post_init__`` call this first)."""
+        """Convert every field to its declared type and check its choices and bounds, however the config is built
+        (``MyConfig(lr="abc")`` is refused as ``from_dict`` refuses it); subclasses that add ``__post_init__`` call
+        this first."""
         for info in self.fields_info():
-            check_value(info, getattr(self, info.name), model=None)
+            setattr(self, info.name, coerce(info, getattr(self, info.name), model=None))
 
     @classmethod
     def from_dict(cls, values: dict[str, Any], *, model: str = "this model") -> "ModelConfig":
@@ -163,8 +170,8 @@ class ModelConfig:
         return type(self).from_dict(merged)
 
 
-def coerce(info: FieldInfo, value: Any, *, model: str = "this model") -> Any:
-    """Convert ``value`` (possibly a command-line string) to the field's type."""
+def coerce(info: FieldInfo, value: Any, *, model: str | None = "this model") -> Any:
+    """Convert ``value`` (possibly a command-line string) to the field's type (``model``: who to name, or None)."""
     kind = info.type.removesuffix(" | None")
     try:
         if info.type.endswith(" | None") and value in (None, "none", "None", "null"):
@@ -177,9 +184,8 @@ def coerce(info: FieldInfo, value: Any, *, model: str = "this model") -> Any:
         else:
             out = _scalar(_SCALARS[kind], value)
     except (ValueError, TypeError, OverflowError, json.JSONDecodeError):
-        raise GensynthError(
-            f"config field {info.name!r} of {model} must be {info.type}, got {value!r}"
-        ) from None
+        name = f"config field {info.name!r}" + (f" of {model}" if model else "")
+        raise GensynthError(f"{name} must be {info.type}, got {value!r}") from None
     check_value(info, out, model=model)
     return out
 
@@ -223,6 +229,8 @@ def _scalar(tp: Any, value: Any) -> Any:
         raise ValueError(value)
     if tp is int and isinstance(value, bool):
         raise ValueError(value)
+    if tp is str and not isinstance(value, str):  # str(None) or str(3) would hide a mistake
+        return os.fspath(value)  # a path is its text; anything else is a TypeError
     if tp in (int, float) and isinstance(value, str):
         return tp(float(value)) if tp is int and "e" in value.lower() else tp(value)
     return tp(value)

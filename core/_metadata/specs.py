@@ -126,6 +126,10 @@ class ModelSpec(Spec):
             raise ValueError(f"model {self.name!r}: config must be a ModelConfig subclass")
         if self.data not in ("image", "points"):
             raise ValueError(f"model {self.name!r}: data must be 'image' or 'points', got {self.data!r}")
+        try:
+            self.config.fields_info()  # every field's type supported, so listing it cannot fail later
+        except (TypeError, NameError) as exc:
+            raise ValueError(f"model {self.name!r}: {exc}") from None
         fields = {f.name for f in dataclasses.fields(self.config)}
         for recipe in self.recipes:
             recipe.validate(self.name, fields)
