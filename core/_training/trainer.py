@@ -423,7 +423,7 @@ class Trainer:
                 f"cannot resume bit-exactly: checkpoint {folder.name} was written by {_processes(saved)} and this run "
                 f"has {_processes(runtime.world_size)}; launch {saved} (torchrun --nproc-per-node {saved} -m gensynth "
                 f"train ...), or pass {option('allow_world_size_change', True)} to continue anyway (weights, "
-                "optimizers and data order carry over, the per-process random streams do not)"
+                "optimizers and data order carry over; processes beyond the checkpoint's start fresh random streams)"
             )
 
     def _restore(self, folder: Path, weights, state, optimizers, schedulers, scaler, runtime: Runtime) -> None:
