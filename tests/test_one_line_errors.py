@@ -208,6 +208,27 @@ def test_a_subclass_that_assigns_a_default_keeps_the_declared_help_choices_and_b
     assert Base.recorded({}) == {"late": 0} and Child.recorded({}) == {}  # absent is each declaration's own
 
 
+def test_a_config_built_directly_is_converted_and_refused_as_from_dict_does():
+    import dataclasses
+
+    from gensynth import ModelConfig, field
+
+    @dataclasses.dataclass
+    class Config(ModelConfig):
+        lr: float = field(2e-4, help="learning rate", gt=0)
+        n: int = field(1, help="count", ge=1)
+        name: str = field("a", help="name")
+        widths: list[int] = field([8], help="widths", ge=1)
+
+    assert Config(lr=1, n="7", widths=(4, 8)).to_dict() == {"lr": 1.0, "n": 7, "name": "a", "widths": [4, 8]}
+    for kwargs, message in [({"lr": "abc"}, "config field 'lr' must be float, got 'abc'"),
+                            ({"n": 2.5}, "config field 'n' must be int, got 2.5"),
+                            ({"name": None}, "config field 'name' must be str, got None"),
+                            ({"widths": [0]}, r"config field 'widths' must be at least 1, got \[0\]")]:
+        with pytest.raises(GensynthError, match=f"^{message}$"):
+            Config(**kwargs)
+
+
 def test_every_numeric_field_of_the_built_in_models_declares_its_range():
     for spec in get_registry().list_models():
         for info in spec.config.fields_info():
