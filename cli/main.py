@@ -50,9 +50,13 @@ class _UsageLine(click.UsageError):
         click.echo(f"{_error_prefix()}: {message}{hint}", err=True)
 
 
+#: click >= 8.2 raises this to show a bare group's help; click 8.1 has no such class.
+_SHOWS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
 def _one_line(exc: click.UsageError, ctx: click.Context | None) -> click.UsageError:
     """click's usage error as a :class:`_UsageLine`; a command called bare to show its help stays as it is."""
-    return exc if isinstance(exc, click.exceptions.NoArgsIsHelpError) else _UsageLine(exc.format_message(), exc.ctx or ctx)
+    return exc if isinstance(exc, _SHOWS_HELP) else _UsageLine(exc.format_message(), exc.ctx or ctx)
 
 
 class _Group(click.Group):

@@ -207,6 +207,15 @@ def test_a_subclass_that_assigns_a_default_keeps_the_declared_help_choices_and_b
         Child.from_dict({"mode": "c"}, model="m")
     assert Base.recorded({}) == {"late": 0} and Child.recorded({}) == {}  # absent is each declaration's own
 
+    @dataclasses.dataclass
+    class Wide(Base):
+        width: int = 128  # outside the declared bounds: refused when its model registers, not at every build
+
+    from gensynth import ModelSpec
+    with pytest.raises(ValueError, match=r"model 'm': its default config is refused: config field 'width' must be "
+                                         r"in \[1, 64\], got 128"):
+        ModelSpec(name="m", summary="s", target="x:y", config=Wide).validate()
+
 
 def test_a_config_built_directly_is_converted_and_refused_as_from_dict_does():
     import dataclasses

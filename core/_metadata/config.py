@@ -230,7 +230,10 @@ def _scalar(tp: Any, value: Any) -> Any:
     if tp is int and isinstance(value, bool):
         raise ValueError(value)
     if tp is str and not isinstance(value, str):  # str(None) or str(3) would hide a mistake
-        return os.fspath(value)  # a path is its text; anything else is a TypeError
+        text = os.fspath(value)  # a path is its text; anything else is a TypeError
+        if not isinstance(text, str):
+            raise ValueError(value)
+        return text
     if tp in (int, float) and isinstance(value, str):
         return tp(float(value)) if tp is int and "e" in value.lower() else tp(value)
     return tp(value)

@@ -130,6 +130,12 @@ class ModelSpec(Spec):
             self.config.fields_info()  # every field's type supported, so listing it cannot fail later
         except (TypeError, NameError) as exc:
             raise ValueError(f"model {self.name!r}: {exc}") from None
+        fields = dataclasses.fields(self.config)
+        if all(f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING for f in fields):
+            try:
+                self.config()  # a default outside its field's choices or bounds would refuse every build
+            except GensynthError as exc:
+                raise ValueError(f"model {self.name!r}: its default config is refused: {exc}") from None
         fields = {f.name for f in dataclasses.fields(self.config)}
         for recipe in self.recipes:
             recipe.validate(self.name, fields)
