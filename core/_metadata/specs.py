@@ -136,9 +136,8 @@ class ModelSpec(Spec):
                 self.config()  # a default outside its field's choices or bounds would refuse every build
             except GensynthError as exc:
                 raise ValueError(f"model {self.name!r}: its default config is refused: {exc}") from None
-        fields = {f.name for f in dataclasses.fields(self.config)}
         for recipe in self.recipes:
-            recipe.validate(self.name, fields)
+            recipe.validate(self.name, {f.name for f in fields})
         if self.default_recipe and self.default_recipe not in {r.name for r in self.recipes}:
             raise ValueError(f"model {self.name!r}: default_recipe {self.default_recipe!r} is not one of its recipes")
 
